@@ -1,0 +1,202 @@
+//! Route guards: server functions that decide whether the session may see a page.
+//!
+//! A guard never trusts the browser: the route names a requirement from the server's
+//! [`RoutePolicy`](crate::policy::RoutePolicy), and the check runs against the ID token
+//! claims stored in the server-side session, on every call.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// A page that has an entry in the route policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum GuardedRoute {
+    Profile,
+    Messages,
+}
+
+/// What a page may show about the signed-in user: claims, never tokens.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Viewer {
+    pub subject: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub acr: Option<String>,
+    pub amr: Vec<String>,
+    /// Time of the authentication in epoch seconds.
+    pub auth_time: Option<i64>,
+    /// `auth_time` as an RFC 3339 UTC timestamp, for display.
+    pub auth_time_utc: Option<String>,
+}
+
+impl Viewer {
+    /// The name to greet the user with: `name`, else `email`, else the subject.
+    pub fn display_name(&self) -> String {
+        self.name
+            .clone()
+            .or_else(|| self.email.clone())
+            .unwrap_or_else(|| self.subject.clone())
+    }
+}
+
+/// The guard's verdict for one route.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RouteAccess {
+    Granted(Viewer),
+    /// Nobody is signed in; `login_url` starts sign-in and comes back to the page.
+    SignInRequired {
+        login_url: String,
+    },
+    /// The session's authentication is too weak or too old for the page.
+    StepUpRequired {
+        login_url: String,
+        reason: String,
+    },
+}
+
+/// Returns the signed-in user, or `None`.
+#[server(prefix = "/rpc", endpoint = "current_viewer")]
+pub async fn current_viewer() -> Result<Option<Viewer>, ServerFnError> {
+    ssr::current_viewer().await
+}
+
+/// Checks the session against the requirement of `route`.
+///
+/// `return_to` is where sign-in brings the user back; anything but a same-origin path is
+/// replaced by `/`.
+#[server(prefix = "/rpc", endpoint = "check_route_access")]
+pub async fn check_route_access(
+    route: GuardedRoute,
+    return_to: String,
+) -> Result<RouteAccess, ServerFnError> {
+    ssr::route_access(route, &return_to).await
+}
+
+/// Sends the browser to `url` with a full page load.
+///
+/// During server-side rendering this sets a `302` on the page's response (the page must
+/// read the guard through a blocking resource, so that headers are still unsent); in the
+/// browser it assigns `window.location`.
+pub fn start_redirect(url: &str) {
+    #[cfg(feature = "ssr")]
+    leptos_axum::redirect(url);
+
+    #[cfg(feature = "hydrate")]
+    if let Some(window) = web_sys::window() {
+        // NOTE: a failed assignment leaves the "Redirecting" message and its link on
+        // screen, which the user can follow by hand.
+        let _ = window.location().assign(url);
+    }
+
+    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+    let _ = url;
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use super::{GuardedRoute, RouteAccess, Viewer};
+    use crate::login_url::login_url;
+    use crate::policy::RoutePolicy;
+    use crate::session::{load_auth_state, AuthState};
+    use leptos::prelude::*;
+    use std::sync::Arc;
+    use stepup::Decision;
+    use tower_sessions::Session;
+
+    pub(super) async fn current_viewer() -> Result<Option<Viewer>, ServerFnError> {
+        let session = request_session().await?;
+        Ok(load_auth_state(&session).await.map(|state| viewer(&state)))
+    }
+
+    pub(super) async fn route_access(
+        route: GuardedRoute,
+        return_to: &str,
+    ) -> Result<RouteAccess, ServerFnError> {
+        let policy = use_context::<Arc<RoutePolicy>>().ok_or_else(|| {
+            tracing::error!("route policy missing from the server function context");
+            ServerFnError::new("The server is misconfigured.")
+        })?;
+        let session = request_session().await?;
+        let requirement = match route {
+            GuardedRoute::Profile => &policy.profile_page,
+            GuardedRoute::Messages => &policy.messages_page,
+        };
+        let return_to = same_origin_path(return_to);
+        let login = login_url(return_to, &requirement.acr_values, requirement.max_age);
+
+        let Some(state) = load_auth_state(&session).await else {
+            return Ok(RouteAccess::SignInRequired { login_url: login });
+        };
+        let now = unix_now();
+        match stepup::evaluate(
+            requirement,
+            &state.authentication(),
+            &policy.levels,
+            now,
+            policy.clock_skew_secs,
+        ) {
+            Decision::Allow => Ok(RouteAccess::Granted(viewer(&state))),
+            Decision::StepUp(shortfall) => {
+                tracing::info!(
+                    user.sub = %state.subject,
+                    auth.acr = state.acr.as_deref().unwrap_or("-"),
+                    stepup.route = ?route,
+                    stepup.required = %requirement.acr_values.join(" "),
+                    "route guard requires step-up"
+                );
+                Ok(RouteAccess::StepUpRequired {
+                    login_url: login,
+                    reason: shortfall.description().to_owned(),
+                })
+            }
+        }
+    }
+
+    async fn request_session() -> Result<Session, ServerFnError> {
+        leptos_axum::extract::<Session>().await.map_err(|error| {
+            tracing::error!(%error, "session layer missing");
+            ServerFnError::new("The session is unavailable.")
+        })
+    }
+
+    fn viewer(state: &AuthState) -> Viewer {
+        Viewer {
+            subject: state.subject.clone(),
+            name: state.name.clone(),
+            email: state.email.clone(),
+            acr: state.acr.clone(),
+            amr: state.amr.clone(),
+            auth_time: state.auth_time,
+            auth_time_utc: state.auth_time.and_then(format_utc),
+        }
+    }
+
+    fn format_utc(epoch_secs: i64) -> Option<String> {
+        let time = time::OffsetDateTime::from_unix_timestamp(epoch_secs).ok()?;
+        time.format(&time::format_description::well_known::Rfc3339)
+            .ok()
+    }
+
+    /// Keeps `path` when it is a path on this origin, else returns `/`.
+    ///
+    /// The login route checks `return_to` again; this keeps the guard from building a
+    /// login URL around a foreign target in the first place.
+    fn same_origin_path(path: &str) -> &str {
+        let is_local = path.starts_with('/')
+            && !path.starts_with("//")
+            && !path.starts_with("/\\")
+            && !path.chars().any(char::is_control);
+        if is_local {
+            path
+        } else {
+            "/"
+        }
+    }
+
+    pub(crate) fn unix_now() -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| {
+                i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
+            })
+    }
+}

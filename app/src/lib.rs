@@ -1,0 +1,67 @@
+//! Leptos pages, route guards and server functions of the step-up demo app.
+//!
+//! The crate builds twice: with `ssr` inside the axum server, and with `hydrate` for the
+//! browser. Server-only code (sessions, redirects) sits behind `#[cfg(feature = "ssr")]`,
+//! browser-only code (fetching the API) behind `#[cfg(feature = "hydrate")]`.
+
+pub mod guard;
+pub mod login_url;
+pub mod messages;
+mod pages;
+#[cfg(feature = "ssr")]
+pub mod policy;
+#[cfg(feature = "ssr")]
+pub mod session;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes, A},
+    path,
+};
+
+/// Renders the HTML document around the app for server-side rendering.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The application root: navigation and routes.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/stepup-app.css"/>
+        <Title text="Step-up authentication demo"/>
+        <Router>
+            <header class="site-header">
+                <nav>
+                    <A href="/">"Home"</A>
+                    <A href="/profile">"Profile"</A>
+                    <A href="/messages">"Messages"</A>
+                </nav>
+            </header>
+            <main>
+                <Routes fallback=pages::NotFound>
+                    <Route path=path!("/") view=pages::HomePage/>
+                    <Route path=path!("/profile") view=pages::ProfilePage/>
+                    <Route path=path!("/messages") view=pages::MessagesPage/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}

@@ -1,0 +1,74 @@
+use crate::guard::{check_route_access, start_redirect, GuardedRoute, RouteAccess, Viewer};
+use leptos::prelude::*;
+use leptos_router::hooks::use_location;
+use std::sync::Arc;
+
+/// Renders `children` once the server's route guard grants `route`, and otherwise sends
+/// the browser to sign in or step up, coming back to the current path and query.
+///
+/// The guard is read through a blocking resource, so on a first load the server can still
+/// answer with a `302`; on client-side navigation the same check runs as a server function.
+#[component]
+pub fn Guarded<F, V>(route: GuardedRoute, children: F) -> impl IntoView
+where
+    F: Fn(Viewer) -> V + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    let children = Arc::new(children);
+    let location = use_location();
+    let return_to = move || {
+        let search = location.search.get();
+        let path = location.pathname.get();
+        match search.as_str() {
+            "" => path,
+            query if query.starts_with('?') => format!("{path}{query}"),
+            query => format!("{path}?{query}"),
+        }
+    };
+    let access = Resource::new_blocking(return_to, move |return_to| {
+        check_route_access(route, return_to)
+    });
+
+    view! {
+        <Suspense fallback=|| view! { <p class="status">"Checking your sign-in…"</p> }>
+            {move || {
+                let children = Arc::clone(&children);
+                Suspend::new(async move {
+                    match access.await {
+                        Ok(RouteAccess::Granted(viewer)) => children(viewer).into_any(),
+                        Ok(RouteAccess::SignInRequired { login_url }) => {
+                            start_redirect(&login_url);
+                            view! { <Redirecting url=login_url reason="Please sign in to see this page.".to_owned()/> }
+                                .into_any()
+                        }
+                        Ok(RouteAccess::StepUpRequired { login_url, reason }) => {
+                            start_redirect(&login_url);
+                            view! { <Redirecting url=login_url reason/> }.into_any()
+                        }
+                        Err(_) => {
+                            view! {
+                                <p class="error" data-testid="guard-error">
+                                    "Your sign-in could not be checked. Reload the page to try again."
+                                </p>
+                            }
+                                .into_any()
+                        }
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+/// Shown while the browser leaves for sign-in, with a link in case it does not.
+#[component]
+fn Redirecting(url: String, reason: String) -> impl IntoView {
+    view! {
+        <div class="status" data-testid="redirecting">
+            <p>{reason}</p>
+            <p>
+                <a href=url rel="external">"Continue to sign-in"</a>
+            </p>
+        </div>
+    }
+}

@@ -1,0 +1,132 @@
+//! The signed-in user's record in the server-side session.
+//!
+//! The server writes it at the end of the OpenID Connect callback; route guards and the
+//! API read it. Tokens stay here, on the server: nothing in this module is ever sent to
+//! the browser.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use tower_sessions::Session;
+
+/// Session key of the [`AuthState`] record.
+pub const AUTH_STATE_KEY: &str = "stepup.auth";
+
+/// Version of the [`AuthState`] layout. A record of another version is dropped.
+pub const AUTH_STATE_VERSION: u32 = 1;
+
+/// A string that must never be logged: a token, code, verifier or secret.
+///
+/// `Debug` prints `[redacted]`, there is no `Display`, and reading the value takes an
+/// explicit [`SecretString::expose_secret`] call.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SecretString(String);
+
+impl SecretString {
+    pub fn new(value: String) -> Self {
+        Self(value)
+    }
+
+    /// Returns the secret value; the caller is responsible for not logging it.
+    pub fn expose_secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// Tokens from the provider's token endpoint.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TokenSet {
+    pub id_token: SecretString,
+    pub access_token: SecretString,
+    /// Expiry of the access token in epoch seconds, from `expires_in`.
+    pub access_token_expires_at: Option<i64>,
+    pub refresh_token: Option<SecretString>,
+}
+
+/// Who is signed in, how and when, with their tokens.
+///
+/// `acr`, `amr` and `auth_time` come from the ID token of the last interactive
+/// authentication. A refresh keeps them, because a refreshed token describes the same
+/// authentication (OpenID Connect Core 1.0 §12.2).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AuthState {
+    pub version: u32,
+    pub subject: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub acr: Option<String>,
+    pub amr: Vec<String>,
+    /// Time of the authentication in epoch seconds.
+    pub auth_time: Option<i64>,
+    pub tokens: TokenSet,
+}
+
+impl AuthState {
+    /// The authentication facts that step-up requirements are checked against.
+    pub fn authentication(&self) -> stepup::Authentication {
+        stepup::Authentication {
+            acr: self.acr.clone(),
+            auth_time: self.auth_time,
+        }
+    }
+}
+
+/// Loads the signed-in user's record.
+///
+/// Returns `None` when nobody is signed in. A record that cannot be read (written by
+/// another version, or corrupt) is removed with a warning, so the user signs in again
+/// instead of seeing an error.
+pub async fn load_auth_state(session: &Session) -> Option<AuthState> {
+    match session.get::<AuthState>(AUTH_STATE_KEY).await {
+        Ok(Some(state)) if state.version == AUTH_STATE_VERSION => Some(state),
+        Ok(Some(state)) => {
+            tracing::warn!(
+                session.version = state.version,
+                "dropping a session record of another version"
+            );
+            discard_auth_state(session).await;
+            None
+        }
+        Ok(None) => None,
+        Err(error) => {
+            tracing::warn!(%error, "dropping an unreadable session record");
+            discard_auth_state(session).await;
+            None
+        }
+    }
+}
+
+async fn discard_auth_state(session: &Session) {
+    if let Err(error) = session.remove_value(AUTH_STATE_KEY).await {
+        tracing::warn!(%error, "failed to remove an unreadable session record");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_debug_is_redacted() {
+        let secret = SecretString::new("eyJhbGciOi.secret".to_owned());
+        assert_eq!(format!("{secret:?}"), "[redacted]");
+    }
+
+    #[test]
+    fn token_set_debug_hides_every_token() {
+        let tokens = TokenSet {
+            id_token: SecretString::new("id-token-value".to_owned()),
+            access_token: SecretString::new("access-token-value".to_owned()),
+            access_token_expires_at: Some(1),
+            refresh_token: Some(SecretString::new("refresh-token-value".to_owned())),
+        };
+        let printed = format!("{tokens:?}");
+        assert!(!printed.contains("token-value"), "{printed}");
+    }
+}

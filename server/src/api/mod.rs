@@ -1,0 +1,165 @@
+//! The resource server: `/api/*`, a plain RFC 6750 bearer-token API.
+//!
+//! Any client may call it with `Authorization: Bearer <JWT access token>`. The app's own
+//! pages send only their session cookie; the server then uses the session's access token
+//! and runs the same verification (the backend-for-frontend pattern), so the browser never
+//! holds a token and the API has one code path.
+
+mod error;
+pub mod jwks;
+mod messages;
+pub mod verifier;
+
+pub use error::ApiError;
+pub use verifier::{AccessClaims, AccessTokenVerifier, TokenError};
+
+use app::policy::RoutePolicy;
+use app::session::load_auth_state;
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::{header, request::Parts};
+use axum::routing::get;
+use axum::Router;
+use std::sync::Arc;
+use stepup::{Decision, Requirement};
+use tower_sessions::Session;
+
+/// What the API handlers share.
+#[derive(Clone)]
+pub struct ApiState {
+    pub verifier: Arc<AccessTokenVerifier>,
+    pub policy: Arc<RoutePolicy>,
+}
+
+impl ApiState {
+    /// Checks `caller` against `requirement` (RFC 9470 §3), on every request.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`ApiError::InsufficientUserAuthentication`] with the requirement to send
+    /// in the challenge.
+    pub fn require(
+        &self,
+        requirement: &Requirement,
+        caller: &Caller,
+        route: &'static str,
+    ) -> Result<(), ApiError> {
+        let decision = stepup::evaluate(
+            requirement,
+            &caller.claims.authentication(),
+            &self.policy.levels,
+            unix_now(),
+            self.policy.clock_skew_secs,
+        );
+        match decision {
+            Decision::Allow => Ok(()),
+            Decision::StepUp(shortfall) => {
+                tracing::info!(
+                    user.sub = %caller.claims.sub,
+                    auth.acr = caller.claims.acr.as_deref().unwrap_or("-"),
+                    http.route = route,
+                    stepup.required = %requirement.acr_values.join(" "),
+                    stepup.max_age = ?requirement.max_age,
+                    "API requires step-up"
+                );
+                Err(ApiError::InsufficientUserAuthentication {
+                    requirement: requirement.clone(),
+                    shortfall,
+                })
+            }
+        }
+    }
+}
+
+/// The routes under `/api`, for any router state that contains an [`ApiState`].
+pub fn router<S>() -> Router<S>
+where
+    ApiState: FromRef<S>,
+    S: Clone + Send + Sync + 'static,
+{
+    Router::new().route("/api/messages", get(messages::list_messages))
+}
+
+/// A caller whose access token verified.
+#[derive(Debug)]
+pub struct Caller {
+    pub claims: AccessClaims,
+}
+
+impl<S> FromRequestParts<S> for Caller
+where
+    ApiState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let state = ApiState::from_ref(state);
+        let token = match bearer_token(parts)? {
+            Some(token) => token,
+            None => session_token(parts).await.ok_or(ApiError::MissingToken)?,
+        };
+        let claims = state.verifier.verify(&token).await.map_err(|error| {
+            tracing::debug!(%error, "access token rejected");
+            ApiError::InvalidToken(error)
+        })?;
+        Ok(Self { claims })
+    }
+}
+
+/// Reads the token from `Authorization: Bearer …` (RFC 6750 §2.1).
+///
+/// Tokens in the query string (RFC 6750 §2.3) are refused: URLs end up in logs and
+/// `Referer` headers. A request with two `Authorization` headers is refused as well.
+fn bearer_token(parts: &Parts) -> Result<Option<String>, ApiError> {
+    let query_has_token = parts.uri.query().is_some_and(|query| {
+        query
+            .split('&')
+            .any(|pair| pair.split('=').next() == Some("access_token"))
+    });
+    if query_has_token {
+        return Err(ApiError::InvalidRequest(
+            "Send the access token in the Authorization header, not in the URL.",
+        ));
+    }
+
+    let mut values = parts.headers.get_all(header::AUTHORIZATION).iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(ApiError::InvalidRequest(
+            "Send exactly one Authorization header.",
+        ));
+    }
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::InvalidToken(TokenError::Malformed))?;
+    // The scheme name is case-insensitive (RFC 9110 §11.1); one space separates it from
+    // the token (RFC 6750 §2.1).
+    let Some((scheme, token)) = value.split_once(' ') else {
+        return Err(ApiError::MissingToken);
+    };
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(ApiError::MissingToken);
+    }
+    let token = token.trim();
+    if token.is_empty() {
+        return Err(ApiError::InvalidToken(TokenError::Malformed));
+    }
+    Ok(Some(token.to_owned()))
+}
+
+/// Reads the access token of the session behind the request's cookie, if any.
+async fn session_token(parts: &Parts) -> Option<String> {
+    let session = parts.extensions.get::<Session>()?;
+    let state = load_auth_state(session).await?;
+    Some(state.tokens.access_token.expose_secret().to_owned())
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
+        })
+}

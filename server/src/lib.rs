@@ -1,0 +1,84 @@
+//! The axum server: OpenID Connect relying party (`/auth/*`), bearer-token resource
+//! server (`/api/*`), and the Leptos app with its server functions.
+
+pub mod api;
+pub mod config;
+pub mod oidc;
+pub mod pages;
+pub mod session;
+mod startup;
+
+pub use startup::{run, StartupError};
+
+use api::ApiState;
+use app::{shell, App};
+use axum::extract::FromRef;
+use axum::Router;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use oidc::OidcState;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+use tower_sessions::SessionStore;
+
+/// Largest request body accepted, in bytes.
+pub const MAX_REQUEST_BODY_BYTES: usize = 64 * 1024;
+
+/// Everything the handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub api: ApiState,
+    pub oidc: OidcState,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+impl FromRef<AppState> for ApiState {
+    fn from_ref(state: &AppState) -> Self {
+        state.api.clone()
+    }
+}
+
+impl FromRef<AppState> for OidcState {
+    fn from_ref(state: &AppState) -> Self {
+        state.oidc.clone()
+    }
+}
+
+/// Assembles the whole application.
+pub fn router<Store: SessionStore + Clone>(state: AppState, session_store: Store) -> Router {
+    let policy = state.oidc.policy.clone();
+    let server_fn_context = move || provide_context(policy.clone());
+    let leptos_options = state.leptos_options.clone();
+    let routes = generate_route_list(App);
+    let session_layer = session::session_layer(session_store, &state.oidc.config);
+
+    Router::<AppState>::new()
+        .merge(api::router())
+        .merge(oidc::router())
+        .leptos_routes_with_context(&state, routes, server_fn_context.clone(), move || {
+            shell(leptos_options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(server_fn_context, shell))
+        .layer(session_layer)
+        .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BODY_BYTES))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// The current time in epoch seconds.
+pub(crate) fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
+        })
+}

@@ -1,0 +1,300 @@
+//! `GET /auth/callback`: finishes the authorization code flow.
+
+use super::pending::{self, PendingLogin};
+use super::OidcState;
+use crate::pages::message_page;
+use app::session::{AuthState, SecretString, TokenSet, AUTH_STATE_KEY, AUTH_STATE_VERSION};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use openidconnect::core::CoreIdTokenClaims;
+use openidconnect::{
+    AuthenticationContextClass, AuthorizationCode, ClaimsVerificationError, Nonce,
+    OAuth2TokenResponse, PkceCodeVerifier, TokenResponse,
+};
+use serde::Deserialize;
+use stepup::{Authentication, Decision, Requirement};
+use tower_sessions::Session;
+
+/// Longest provider `error_description` shown to the user, in characters.
+const MAX_DESCRIPTION_CHARS: usize = 300;
+
+#[derive(Debug, Deserialize)]
+pub struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+/// Why a callback was refused. Nothing is stored in the session for any of them.
+#[derive(Debug)]
+enum CallbackError {
+    /// No `state`, or one this session did not issue (RFC 6749 §10.12).
+    UnknownState,
+    /// The provider answered with an error (OpenID Connect Core 1.0 §3.1.2.6).
+    Provider {
+        error: String,
+        description: Option<String>,
+    },
+    /// The authentication did not reach what the request asked for (RFC 9470 §4).
+    Unmet {
+        required: Vec<String>,
+        description: Option<String>,
+    },
+    MissingCode,
+    TokenExchange(String),
+    MissingIdToken,
+    InvalidIdToken(String),
+    Session(tower_sessions::session::Error),
+}
+
+/// Checks the provider's answer and signs the user in.
+///
+/// Steps (OpenID Connect Core 1.0 §3.1.2.5 to §3.1.3.7, RFC 7636 §4.5):
+/// 1. Match `state` with a pending request of this session and consume it.
+/// 2. Turn a provider error into a page; `unmet_authentication_requirements` gets the
+///    step-up page, with no new redirect.
+/// 3. Exchange the code, sending the PKCE verifier.
+/// 4. Verify the ID token: signature, `iss`, `aud`, `azp`, `exp`, `iat`, `nonce`, and the
+///    `acr` and `auth_time` the request asked for.
+/// 5. Cycle the session id, store the user and tokens, and go back to `return_to`.
+pub async fn callback(
+    State(oidc): State<OidcState>,
+    session: Session,
+    Query(query): Query<CallbackQuery>,
+) -> Response {
+    match complete_sign_in(&oidc, &session, query).await {
+        Ok(return_to) => Redirect::to(&return_to).into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn complete_sign_in(
+    oidc: &OidcState,
+    session: &Session,
+    query: CallbackQuery,
+) -> Result<String, CallbackError> {
+    let now = crate::unix_now();
+
+    // 1. `state` binds the response to this browser's request; each one works once.
+    let state = query.state.ok_or(CallbackError::UnknownState)?;
+    let pending = pending::take(session, &state, now)
+        .await
+        .map_err(CallbackError::Session)?
+        .ok_or(CallbackError::UnknownState)?;
+
+    // 2. Error responses.
+    if let Some(error) = query.error {
+        let description = query
+            .error_description
+            .map(|text| text.chars().take(MAX_DESCRIPTION_CHARS).collect());
+        if error == "unmet_authentication_requirements" {
+            return Err(CallbackError::Unmet {
+                required: pending.acr_values,
+                description,
+            });
+        }
+        return Err(CallbackError::Provider { error, description });
+    }
+    let code = query.code.ok_or(CallbackError::MissingCode)?;
+
+    // 3. Code exchange with the PKCE verifier.
+    let token_response = oidc
+        .provider
+        .client
+        .exchange_code(AuthorizationCode::new(code))
+        .map_err(|error| CallbackError::TokenExchange(error.to_string()))?
+        .set_pkce_verifier(PkceCodeVerifier::new(
+            pending.pkce_verifier.expose_secret().to_owned(),
+        ))
+        .request_async(&oidc.provider.http)
+        .await
+        .map_err(|error| CallbackError::TokenExchange(super::provider::error_chain(&error)))?;
+
+    // 4. ID token validation.
+    let id_token = token_response
+        .id_token()
+        .ok_or(CallbackError::MissingIdToken)?;
+    let claims = verify_id_token(oidc, id_token, &pending, now)?;
+
+    // 5. Sign the user in.
+    let auth_state = AuthState {
+        version: AUTH_STATE_VERSION,
+        subject: claims.subject().to_string(),
+        name: claims
+            .name()
+            .and_then(|name| name.get(None))
+            .map(|name| name.to_string()),
+        email: claims.email().map(|email| email.to_string()),
+        acr: claims.auth_context_ref().map(|acr| acr.to_string()),
+        amr: claims
+            .auth_method_refs()
+            .map(|methods| methods.iter().map(|method| method.to_string()).collect())
+            .unwrap_or_default(),
+        auth_time: claims.auth_time().map(|time| time.timestamp()),
+        tokens: TokenSet {
+            id_token: SecretString::new(id_token.to_string()),
+            access_token: SecretString::new(token_response.access_token().secret().clone()),
+            access_token_expires_at: token_response
+                .expires_in()
+                .and_then(|lifetime| i64::try_from(lifetime.as_secs()).ok())
+                .map(|lifetime| now.saturating_add(lifetime)),
+            refresh_token: token_response
+                .refresh_token()
+                .map(|token| SecretString::new(token.secret().clone())),
+        },
+    };
+    // The session id changes at every sign-in and step-up, so an id planted before it
+    // is worthless afterwards (session fixation).
+    session.cycle_id().await.map_err(CallbackError::Session)?;
+    session
+        .insert(AUTH_STATE_KEY, &auth_state)
+        .await
+        .map_err(CallbackError::Session)?;
+    tracing::info!(
+        user.sub = %auth_state.subject,
+        auth.acr = auth_state.acr.as_deref().unwrap_or("-"),
+        stepup.required = %pending.acr_values.join(" "),
+        "signed in"
+    );
+    Ok(pending.return_to)
+}
+
+/// Verifies the ID token with the crate's checks plus the `acr` and `auth_time` hooks,
+/// which accept anything unless set.
+fn verify_id_token<'a>(
+    oidc: &'a OidcState,
+    id_token: &'a openidconnect::core::CoreIdToken,
+    pending: &PendingLogin,
+    now: i64,
+) -> Result<&'a CoreIdTokenClaims, CallbackError> {
+    let policy = &oidc.policy;
+    let required_acr = pending.acr_values.clone();
+    let recency = Requirement {
+        acr_values: Vec::new(),
+        max_age: pending.max_age,
+    };
+    let verifier = oidc
+        .provider
+        .client
+        .id_token_verifier()
+        // RFC 9470 §4 and OpenID Connect Core 1.0 §3.1.3.7 step 12: the acr must meet what
+        // was asked for, judged by the level order (a stronger level also passes).
+        .set_auth_context_verifier_fn(move |acr: Option<&AuthenticationContextClass>| {
+            let acr = acr.map(|acr| acr.as_str());
+            if policy.levels.satisfies(acr, &required_acr) {
+                Ok(())
+            } else {
+                Err(format!("acr {acr:?} does not meet {required_acr:?}"))
+            }
+        })
+        // Step 13: with max_age, auth_time must be present and recent enough; it may never
+        // lie in the future beyond the clock skew.
+        .set_auth_time_verifier_fn(move |auth_time| {
+            let auth_time = auth_time.map(|time| time.timestamp());
+            if auth_time
+                .is_some_and(|time| time > now.saturating_add_unsigned(policy.clock_skew_secs))
+            {
+                return Err("auth_time is in the future".to_owned());
+            }
+            let authentication = Authentication {
+                acr: None,
+                auth_time,
+            };
+            match stepup::evaluate(
+                &recency,
+                &authentication,
+                &policy.levels,
+                now,
+                policy.clock_skew_secs,
+            ) {
+                Decision::Allow => Ok(()),
+                Decision::StepUp(_) => Err(format!(
+                    "auth_time {auth_time:?} does not meet max_age {:?}",
+                    recency.max_age
+                )),
+            }
+        });
+    let nonce = Nonce::new(pending.nonce.expose_secret().to_owned());
+    id_token
+        .claims(&verifier, &nonce)
+        .map_err(|error| match error {
+            ClaimsVerificationError::InvalidAuthContext(reason)
+            | ClaimsVerificationError::InvalidAuthTime(reason) => {
+                tracing::info!(reason, "authentication did not meet the requested level");
+                CallbackError::Unmet {
+                    required: pending.acr_values.clone(),
+                    description: None,
+                }
+            }
+            other => CallbackError::InvalidIdToken(super::provider::error_chain(&other)),
+        })
+}
+
+impl IntoResponse for CallbackError {
+    fn into_response(self) -> Response {
+        match self {
+            Self::UnknownState => {
+                tracing::warn!("sign-in callback with a missing, used or unknown state; possibly suspicious");
+                message_page(
+                    StatusCode::BAD_REQUEST,
+                    "Sign-in expired",
+                    "This sign-in response does not belong to a sign-in started in this browser, or it was already used. Start again from the home page.",
+                    "auth-error",
+                )
+            }
+            Self::Provider { error, description } => {
+                tracing::info!(oidc.error = %error, "the provider refused the sign-in");
+                let detail = description.unwrap_or_else(|| error.clone());
+                let status = if error == "access_denied" { StatusCode::FORBIDDEN } else { StatusCode::BAD_REQUEST };
+                message_page(status, "Sign-in did not complete", &format!("The provider ended the sign-in: {detail}"), "auth-error")
+            }
+            Self::Unmet { required, description } => {
+                let required = if required.is_empty() { "a stronger sign-in".to_owned() } else { required.join(" or ") };
+                let mut message = format!("This page needs the authentication level {required}, and the sign-in could not reach it.");
+                if let Some(description) = description {
+                    message.push_str(&format!(" The provider said: {description}."));
+                }
+                message.push_str(" Sign in with an account that has a second factor enrolled, or ask an administrator to enrol one.");
+                message_page(StatusCode::FORBIDDEN, "Stronger sign-in not possible", &message, "stepup-unmet")
+            }
+            Self::MissingCode => message_page(
+                StatusCode::BAD_REQUEST,
+                "Sign-in failed",
+                "The provider's response had no authorization code. Start again from the home page.",
+                "auth-error",
+            ),
+            Self::TokenExchange(reason) => {
+                tracing::error!(reason, "the token request to the provider failed");
+                provider_failure()
+            }
+            Self::MissingIdToken => {
+                tracing::warn!("the token response had no ID token");
+                provider_failure()
+            }
+            Self::InvalidIdToken(reason) => {
+                tracing::warn!(reason, "the ID token failed verification; possibly suspicious");
+                provider_failure()
+            }
+            Self::Session(error) => {
+                tracing::error!(%error, "the session store failed during sign-in");
+                message_page(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Sign-in failed",
+                    "Your sign-in could not be saved. Try again in a moment.",
+                    "auth-error",
+                )
+            }
+        }
+    }
+}
+
+fn provider_failure() -> Response {
+    message_page(
+        StatusCode::BAD_GATEWAY,
+        "Sign-in failed",
+        "The identity provider's response could not be verified. Try again; if it keeps failing, contact support.",
+        "auth-error",
+    )
+}

@@ -1,0 +1,142 @@
+//! Start-up: configuration, provider discovery, and serving until a shutdown signal.
+
+use crate::api::jwks::{JwksCache, JwksError};
+use crate::api::{AccessTokenVerifier, ApiState};
+use crate::config::{Config, ConfigError};
+use crate::oidc::provider::DiscoveryError;
+use crate::oidc::{provider_http_client, OidcProvider, OidcState};
+use crate::AppState;
+use app::policy::RoutePolicy;
+use std::sync::Arc;
+use std::time::Duration;
+use tower_sessions::MemoryStore;
+
+/// How long start-up waits for the provider's discovery document in all.
+const DISCOVERY_DEADLINE: Duration = Duration::from_secs(60);
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("{0}")]
+    Config(#[from] ConfigError),
+    #[error("invalid Leptos configuration: {0}")]
+    Leptos(String),
+    #[error("could not build the HTTP client: {0}")]
+    HttpClient(#[from] reqwest::Error),
+    #[error("OpenID Provider discovery failed: {0}")]
+    Discovery(#[from] DiscoveryError),
+    #[error("could not load the provider's signing keys: {0}")]
+    Jwks(#[from] JwksError),
+    #[error("could not listen on {address}: {source}")]
+    Bind {
+        address: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("the server stopped with an error: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Reads the configuration, discovers the provider and serves until SIGINT or SIGTERM.
+///
+/// # Errors
+///
+/// Returns a [`StartupError`] when any start-up step fails or serving stops with an error.
+pub async fn run() -> Result<(), StartupError> {
+    let leptos_options = leptos::config::get_configuration(None)
+        .map_err(|error| StartupError::Leptos(error.to_string()))?
+        .leptos_options;
+    let address = leptos_options.site_addr;
+    let config = Arc::new(Config::from_env()?);
+    tracing::info!(?config, "configuration loaded");
+
+    let http = provider_http_client()?;
+    let provider = discover_with_retry(&config, http.clone()).await?;
+    let keys = JwksCache::fetch(provider.jwks_uri.clone(), http).await?;
+    let verifier =
+        AccessTokenVerifier::new(provider.issuer.clone(), config.api_audience.clone(), keys);
+    tracing::info!(
+        oidc.issuer = %provider.issuer,
+        oidc.acr_values_supported = %provider.acr_values_supported.join(" "),
+        "OpenID Provider discovered"
+    );
+
+    let policy = Arc::new(RoutePolicy::default());
+    let state = AppState {
+        leptos_options,
+        api: ApiState {
+            verifier: Arc::new(verifier),
+            policy: policy.clone(),
+        },
+        oidc: OidcState {
+            config: config.clone(),
+            provider: Arc::new(provider),
+            policy,
+        },
+    };
+    // NOTE: the memory store loses every session at restart and is not shared between
+    // replicas.
+    let app = crate::router(state, MemoryStore::default());
+
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .map_err(|source| StartupError::Bind { address, source })?;
+    tracing::info!("listening on http://{address}");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(StartupError::Serve)?;
+    tracing::info!("server stopped");
+    Ok(())
+}
+
+/// Fetches discovery, retrying with exponential backoff (0.5 s doubling to 8 s) until
+/// [`DISCOVERY_DEADLINE`], so the server may start before the provider.
+async fn discover_with_retry(
+    config: &Config,
+    http: reqwest::Client,
+) -> Result<OidcProvider, DiscoveryError> {
+    let started = tokio::time::Instant::now();
+    let mut delay = Duration::from_millis(500);
+    loop {
+        match OidcProvider::discover(config, http.clone()).await {
+            Ok(provider) => return Ok(provider),
+            Err(error @ DiscoveryError::Discovery { .. })
+                if started.elapsed() + delay < DISCOVERY_DEADLINE =>
+            {
+                tracing::warn!(%error, retry_in_ms = delay.as_millis(), "OpenID Provider not reachable yet");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(8));
+            }
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "could not listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "could not listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received; finishing in-flight requests");
+}
