@@ -73,12 +73,20 @@ pub async fn check_route_access(
 
 /// Sends the browser to `url` with a full page load.
 ///
-/// During server-side rendering this sets a `302` on the page's response (the page must
-/// read the guard through a blocking resource, so that headers are still unsent); in the
-/// browser it assigns `window.location`.
+/// During server-side rendering this turns the page's response into a `302` (the page
+/// must read the guard through a blocking resource, so that headers are still unsent); in
+/// the browser it assigns `window.location`.
 pub fn start_redirect(url: &str) {
     #[cfg(feature = "ssr")]
-    leptos_axum::redirect(url);
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        match http::HeaderValue::from_str(url) {
+            Ok(location) => {
+                response.set_status(http::StatusCode::FOUND);
+                response.insert_header(http::header::LOCATION, location);
+            }
+            Err(_) => tracing::error!("redirect target is not a valid header value"),
+        }
+    }
 
     #[cfg(feature = "hydrate")]
     if let Some(window) = web_sys::window() {

@@ -1,7 +1,10 @@
 use super::guarded::Guarded;
-use crate::guard::{start_redirect, GuardedRoute};
+#[cfg(feature = "hydrate")]
+use crate::guard::start_redirect;
+use crate::guard::GuardedRoute;
 use crate::messages::{Message, MessagesFetch};
 use leptos::prelude::*;
+#[cfg(feature = "hydrate")]
 use leptos_router::hooks::use_location;
 
 /// The messages page: any signed-in user may open it; the API behind it asks for more.
@@ -13,41 +16,52 @@ pub fn MessagesPage() -> impl IntoView {
     }
 }
 
+/// Fetches `/api/messages` from the browser once the page is interactive.
+///
+/// The fetch runs in an effect, which only the browser runs; the server renders the
+/// loading state, so hydration always finds the same markup.
 #[component]
 fn MessageList() -> impl IntoView {
-    let location = use_location();
-    let return_to = {
-        let path = location.pathname.get_untracked();
-        let search = location.search.get_untracked();
-        match search.as_str() {
-            "" => path,
-            query if query.starts_with('?') => format!("{path}{query}"),
-            query => format!("{path}?{query}"),
-        }
-    };
-    let messages = LocalResource::new(move || load(return_to.clone()));
+    let outcome = RwSignal::new(None::<MessagesFetch>);
 
-    view! {
-        <Suspense fallback=|| view! { <p class="status" data-testid="messages-loading">"Loading messages…"</p> }>
-            {move || Suspend::new(async move {
-                match messages.await {
-                    MessagesFetch::Loaded(list) => view! { <MessageItems list/> }.into_any(),
-                    MessagesFetch::SteppingUp { login_url } => {
-                        start_redirect(&login_url);
-                        view! {
-                            <p class="status" data-testid="messages-stepping-up">
-                                "The messages need a stronger sign-in. Taking you to the sign-in page… "
-                                <a href=login_url rel="external">"Continue"</a>
-                            </p>
-                        }
-                            .into_any()
-                    }
-                    MessagesFetch::Failed(message) => {
-                        view! { <p class="error" data-testid="messages-error">{message}</p> }.into_any()
-                    }
+    #[cfg(feature = "hydrate")]
+    {
+        let location = use_location();
+        let return_to = {
+            let path = location.pathname.get_untracked();
+            let search = location.search.get_untracked();
+            match search.as_str() {
+                "" => path,
+                query if query.starts_with('?') => format!("{path}{query}"),
+                query => format!("{path}?{query}"),
+            }
+        };
+        Effect::new(move |_| {
+            let return_to = return_to.clone();
+            leptos::task::spawn_local(async move {
+                let fetched = crate::messages::fetch_messages(return_to).await;
+                if let MessagesFetch::SteppingUp { login_url } = &fetched {
+                    start_redirect(login_url);
                 }
-            })}
-        </Suspense>
+                outcome.set(Some(fetched));
+            });
+        });
+    }
+
+    move || match outcome.get() {
+        None => view! { <p class="status" data-testid="messages-loading">"Loading messages…"</p> }
+            .into_any(),
+        Some(MessagesFetch::Loaded(list)) => view! { <MessageItems list/> }.into_any(),
+        Some(MessagesFetch::SteppingUp { login_url }) => view! {
+            <p class="status" data-testid="messages-stepping-up">
+                "The messages need a stronger sign-in. Taking you to the sign-in page… "
+                <a href=login_url rel="external">"Continue"</a>
+            </p>
+        }
+        .into_any(),
+        Some(MessagesFetch::Failed(message)) => {
+            view! { <p class="error" data-testid="messages-error">{message}</p> }.into_any()
+        }
     }
 }
 
@@ -73,16 +87,4 @@ fn MessageItems(list: Vec<Message>) -> impl IntoView {
         </ul>
     }
     .into_any()
-}
-
-#[cfg(feature = "hydrate")]
-async fn load(return_to: String) -> MessagesFetch {
-    crate::messages::fetch_messages(return_to).await
-}
-
-/// The server never runs a `LocalResource`, so this future is never polled there; it exists
-/// so that the `ssr` build type-checks.
-#[cfg(not(feature = "hydrate"))]
-async fn load(_return_to: String) -> MessagesFetch {
-    std::future::pending().await
 }
