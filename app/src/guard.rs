@@ -14,7 +14,7 @@ pub enum GuardedRoute {
     Messages,
 }
 
-/// What a page may show about the signed-in user: claims, never tokens.
+/// Claims about the signed-in user that a page may show. It never contains tokens.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Viewer {
     pub subject: String,
@@ -29,7 +29,7 @@ pub struct Viewer {
 }
 
 impl Viewer {
-    /// The name to greet the user with: `name`, else `email`, else the subject.
+    /// Returns the name to greet the user with: `name`, else `email`, else the subject.
     pub fn display_name(&self) -> String {
         self.name
             .clone()
@@ -42,7 +42,7 @@ impl Viewer {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RouteAccess {
     Granted(Viewer),
-    /// Nobody is signed in; `login_url` starts sign-in and comes back to the page.
+    /// No user is signed in. `login_url` starts sign-in and returns to the page.
     SignInRequired {
         login_url: String,
     },
@@ -73,9 +73,9 @@ pub async fn check_route_access(
 
 /// Sends the browser to `url` with a full page load.
 ///
-/// During server-side rendering this turns the page's response into a `302` (the page
-/// must read the guard through a blocking resource, so that headers are still unsent); in
-/// the browser it assigns `window.location`.
+/// During server-side rendering this turns the page's response into a `302`. That works
+/// because pages read the guard through a blocking resource, so headers are still unsent.
+/// In the browser it assigns `window.location`.
 pub fn start_redirect(url: &str) {
     #[cfg(feature = "ssr")]
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {

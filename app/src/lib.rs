@@ -40,7 +40,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The application root: navigation and routes.
+/// Renders the application root: navigation and routes.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();

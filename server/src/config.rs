@@ -122,12 +122,12 @@ impl Config {
         })
     }
 
-    /// The redirect URI registered with the provider.
+    /// Returns the redirect URI registered with the provider.
     pub fn redirect_url(&self) -> String {
         format!("{}auth/callback", self.public_url)
     }
 
-    /// Where the provider sends the user after RP-initiated logout.
+    /// Returns where the provider sends the user after RP-initiated logout.
     pub fn post_logout_redirect_url(&self) -> String {
         self.public_url.to_string()
     }

@@ -14,7 +14,7 @@ use tower_sessions::MemoryStore;
 /// How long start-up waits for the provider's discovery document in all.
 const DISCOVERY_DEADLINE: Duration = Duration::from_secs(60);
 
-/// Why the server could not start.
+/// Error that stopped the server from starting.
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error("{0}")]

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 #[cfg(feature = "hydrate")]
 use leptos_router::hooks::use_location;
 
-/// The messages page: any signed-in user may open it; the API behind it asks for more.
+/// The messages page. Any signed-in user may open it, but the API behind it requires 2FA.
 #[component]
 pub fn MessagesPage() -> impl IntoView {
     view! {

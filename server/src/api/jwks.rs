@@ -13,7 +13,7 @@ pub const MIN_REFETCH_INTERVAL: Duration = Duration::from_secs(30);
 /// Largest JWKS document read, in bytes.
 const MAX_JWKS_BYTES: usize = 256 * 1024;
 
-/// One verification key with what the JWKS says about it.
+/// One verification key with the `kid` and `alg` the JWKS gives it.
 #[derive(Clone)]
 struct CachedKey {
     kid: Option<String>,
@@ -28,7 +28,7 @@ pub enum KeyLookup {
     Ambiguous,
 }
 
-/// Where the keys come from.
+/// Source of the keys.
 enum KeySource {
     Remote { url: Url, http: reqwest::Client },
     Fixed,

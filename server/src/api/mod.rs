@@ -23,7 +23,7 @@ use std::sync::Arc;
 use stepup::{Decision, Requirement};
 use tower_sessions::Session;
 
-/// What the API handlers share.
+/// State shared by the API handlers.
 #[derive(Clone)]
 pub struct ApiState {
     pub verifier: Arc<AccessTokenVerifier>,
@@ -70,7 +70,7 @@ impl ApiState {
     }
 }
 
-/// The routes under `/api`, for any router state that contains an [`ApiState`].
+/// Builds the routes under `/api`, for any router state that contains an [`ApiState`].
 pub fn router<S>() -> Router<S>
 where
     ApiState: FromRef<S>,

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use stepup::{Authentication, Decision, Requirement};
 use tower_sessions::Session;
 
-/// Longest provider `error_description` shown to the user, in characters.
+/// Maximum length of a provider `error_description` shown to the user, in characters.
 const MAX_DESCRIPTION_CHARS: usize = 300;
 
 #[derive(Debug, Deserialize)]
@@ -27,12 +27,12 @@ pub struct CallbackQuery {
     error_description: Option<String>,
 }
 
-/// Why a callback was refused. Nothing is stored in the session for any of them.
+/// Reason a callback was rejected. Nothing is stored in the session for any of them.
 #[derive(Debug)]
 enum CallbackError {
     /// No `state`, or one this session did not issue (RFC 6749 §10.12).
     UnknownState,
-    /// The provider answered with an error (OpenID Connect Core 1.0 §3.1.2.6).
+    /// The provider returned an error (OpenID Connect Core 1.0 §3.1.2.6).
     Provider {
         error: String,
         description: Option<String>,
@@ -49,7 +49,7 @@ enum CallbackError {
     Session(tower_sessions::session::Error),
 }
 
-/// Checks the provider's answer and signs the user in.
+/// Checks the provider's response and signs the user in.
 ///
 /// Steps (OpenID Connect Core 1.0 §3.1.2.5 to §3.1.3.7, RFC 7636 §4.5):
 /// 1. Match `state` with a pending request of this session and consume it.
@@ -245,7 +245,7 @@ impl IntoResponse for CallbackError {
                 )
             }
             Self::Provider { error, description } => {
-                tracing::info!(oidc.error = %error, "the provider refused the sign-in");
+                tracing::info!(oidc.error = %error, "the provider returned an error for the sign-in");
                 let detail = description.unwrap_or_else(|| error.clone());
                 let status = if error == "access_denied" { StatusCode::FORBIDDEN } else { StatusCode::BAD_REQUEST };
                 message_page(status, "Sign-in did not complete", &format!("The provider ended the sign-in: {detail}"), "auth-error")

@@ -16,7 +16,7 @@ use tower_sessions::Session;
 
 /// Most acr values one request may ask for.
 const MAX_ACR_VALUES: usize = 8;
-/// Longest acr value accepted, in bytes.
+/// Maximum length of one acr value, in bytes.
 const MAX_ACR_VALUE_BYTES: usize = 255;
 /// Largest `max_age` accepted, in seconds (one year).
 const MAX_MAX_AGE_SECS: u64 = 366 * 24 * 3600;
@@ -126,7 +126,7 @@ fn parse_acr_values(raw: Option<&str>) -> Result<Vec<String>, &'static str> {
     Ok(values)
 }
 
-/// Parses `max_age` as whole seconds; `0` is kept, since it asks for a fresh sign-in.
+/// Parses `max_age` as whole seconds; `0` is kept, since it requests a fresh sign-in.
 fn parse_max_age(raw: Option<&str>) -> Result<Option<u64>, &'static str> {
     match raw {
         None | Some("") => Ok(None),

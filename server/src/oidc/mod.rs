@@ -21,7 +21,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use std::sync::Arc;
 
-/// What the sign-in routes share.
+/// State shared by the sign-in routes.
 #[derive(Clone)]
 pub struct OidcState {
     pub config: Arc<Config>,
@@ -29,7 +29,7 @@ pub struct OidcState {
     pub policy: Arc<RoutePolicy>,
 }
 
-/// The routes under `/auth`, for any router state that contains an [`OidcState`].
+/// Builds the routes under `/auth`, for any router state that contains an [`OidcState`].
 pub fn router<S>() -> Router<S>
 where
     OidcState: FromRef<S>,

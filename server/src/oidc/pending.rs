@@ -1,8 +1,8 @@
 //! Authorization requests in flight, kept in the session until their callback.
 //!
-//! Each entry holds the request's `state`, `nonce` and PKCE verifier, plus the step-up
-//! requirement it asked for, so the callback can check the answer against what was asked
-//! rather than against what came back (RFC 9470 §4, OpenID Connect Core 1.0 §3.1.3.7).
+//! Each entry contains the request's `state`, `nonce` and PKCE verifier, plus the step-up
+//! requirement it requested, so the callback checks the response against the request
+//! rather than against itself (RFC 9470 §4, OpenID Connect Core 1.0 §3.1.3.7).
 
 use app::session::SecretString;
 use serde::{Deserialize, Serialize};
