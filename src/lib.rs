@@ -5,6 +5,9 @@
 //!   RFC 9110 §11.6.1, the `Bearer` parameters of RFC 6750 §3 and the `acr_values` and `max_age`
 //!   parameters of RFC 9470 §3.
 //! - [`acr`] ranks `acr` values so that a stronger level satisfies a weaker requirement.
+//! - [`scheme`] compares `acr` values by provider: ordered levels (Okta), Auth0's multi-factor
+//!   policy, Keycloak's levels of assurance, or exact matches.
+//! - [`policy`] maps routes, HTTP methods and payload thresholds to requirements.
 //! - [`requirement`] decides whether the `acr` and `auth_time` of an authentication meet a
 //!   resource's requirement, and builds the step-up challenge when they do not.
 //!
@@ -14,7 +17,7 @@
 //! in the claims of a valid token.
 //!
 //! ```
-//! use stepup::{evaluate, AcrLevels, Authentication, BearerChallenge, Decision, Requirement};
+//! use stepup::{evaluate, AcrScheme, Authentication, BearerChallenge, Decision, Requirement};
 //!
 //! let requirement = Requirement {
 //!     acr_values: vec!["urn:okta:loa:2fa:any".to_owned()],
@@ -22,9 +25,10 @@
 //! };
 //! let authentication = Authentication {
 //!     acr: Some("urn:okta:loa:1fa:pwd".to_owned()),
+//!     amr: vec!["pwd".to_owned()],
 //!     auth_time: Some(1_700_000_000),
 //! };
-//! let decision = evaluate(&requirement, &authentication, &AcrLevels::okta(), 1_700_000_100, 60);
+//! let decision = evaluate(&requirement, &authentication, &AcrScheme::okta(), 1_700_000_100, 60);
 //!
 //! // The resource server sends the challenge...
 //! let Decision::StepUp(shortfall) = decision else { panic!("expected a step-up") };
@@ -42,12 +46,18 @@
 
 pub mod acr;
 pub mod challenge;
+pub mod policy;
 pub mod requirement;
+pub mod response;
+pub mod scheme;
 
 pub use acr::AcrLevels;
 pub use challenge::{
     parse_challenges, AuthScheme, BearerChallenge, BearerErrorCode, Challenge, ChallengeError,
 };
+pub use policy::{PayloadRule, Policy, PolicyError, Rule};
 pub use requirement::{
     evaluate, Authentication, Decision, Requirement, Shortfall, DEFAULT_CLOCK_SKEW_SECS,
 };
+pub use response::{classify_response, unsupported_acr_values, ResponseAction};
+pub use scheme::AcrScheme;

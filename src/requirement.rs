@@ -10,8 +10,8 @@
 //! an HTTP status either, but [`Requirement::challenge`] builds the matching `WWW-Authenticate`
 //! challenge.
 
-use crate::acr::AcrLevels;
 use crate::challenge::BearerChallenge;
+use crate::scheme::AcrScheme;
 
 /// Default allowance in seconds for clock differences between this server and the OpenID Provider.
 pub const DEFAULT_CLOCK_SKEW_SECS: u64 = 60;
@@ -52,6 +52,8 @@ impl Requirement {
 pub struct Authentication {
     /// `acr` claim: the authentication context class that the authentication satisfied.
     pub acr: Option<String>,
+    /// `amr` claim: the authentication methods used (RFC 8176), such as `pwd`, `otp`, `mfa`.
+    pub amr: Vec<String>,
     /// `auth_time` claim: when the user last actively authenticated, in seconds since the Unix
     /// epoch.
     pub auth_time: Option<i64>,
@@ -119,14 +121,18 @@ impl Shortfall {
 pub fn evaluate(
     requirement: &Requirement,
     authentication: &Authentication,
-    levels: &AcrLevels,
+    scheme: &AcrScheme,
     now: i64,
     clock_skew_secs: u64,
 ) -> Decision {
     // 1. Level (RFC 9470 §3 `acr_values`): the `acr` must be one of the acceptable values or rank
     //    at or above one of them. A missing `acr` has no rank, so it fails every non-empty
     //    requirement.
-    let acr_too_weak = !levels.satisfies(authentication.acr.as_deref(), &requirement.acr_values);
+    let acr_too_weak = !scheme.satisfies(
+        authentication.acr.as_deref(),
+        &authentication.amr,
+        &requirement.acr_values,
+    );
 
     // 2. Recency (RFC 9470 §3 `max_age`), only when the requirement sets `max_age`.
     let mut auth_time_missing = false;
@@ -185,6 +191,7 @@ mod tests {
     fn authentication(acr: Option<&str>, auth_time: Option<i64>) -> Authentication {
         Authentication {
             acr: acr.map(str::to_owned),
+            amr: Vec::new(),
             auth_time,
         }
     }
@@ -200,7 +207,7 @@ mod tests {
         evaluate(
             &requirement(&[], Some(max_age)),
             &authentication(None, Some(auth_time)),
-            &AcrLevels::okta(),
+            &AcrScheme::okta(),
             now,
             skew,
         )
@@ -251,7 +258,7 @@ mod tests {
         let decision = evaluate(
             &requirement(&[], Some(300)),
             &authentication(Some(TWO_FACTORS), None),
-            &AcrLevels::okta(),
+            &AcrScheme::okta(),
             AUTH_TIME,
             DEFAULT_CLOCK_SKEW_SECS,
         );
@@ -270,7 +277,7 @@ mod tests {
             let decision = evaluate(
                 &requirement(&[TWO_FACTORS], None),
                 &authentication(Some(TWO_FACTORS), auth_time),
-                &AcrLevels::okta(),
+                &AcrScheme::okta(),
                 AUTH_TIME,
                 0,
             );
@@ -307,7 +314,7 @@ mod tests {
         let decision = evaluate(
             &requirement(&[TWO_FACTORS], None),
             &authentication(Some("phr"), None),
-            &AcrLevels::okta(),
+            &AcrScheme::okta(),
             AUTH_TIME,
             DEFAULT_CLOCK_SKEW_SECS,
         );
@@ -326,7 +333,7 @@ mod tests {
             let decision = evaluate(
                 &requirement(&[TWO_FACTORS], None),
                 &authentication(acr, Some(AUTH_TIME)),
-                &AcrLevels::okta(),
+                &AcrScheme::okta(),
                 AUTH_TIME,
                 DEFAULT_CLOCK_SKEW_SECS,
             );
@@ -346,7 +353,7 @@ mod tests {
         let decision = evaluate(
             &requirement(&[TWO_FACTORS], Some(300)),
             &authentication(None, Some(AUTH_TIME)),
-            &AcrLevels::okta(),
+            &AcrScheme::okta(),
             AUTH_TIME + 401,
             DEFAULT_CLOCK_SKEW_SECS,
         );
@@ -364,7 +371,7 @@ mod tests {
     fn empty_requirement_allows_anything() {
         let empty = Requirement::default();
         assert!(empty.is_empty());
-        let decision = evaluate(&empty, &Authentication::default(), &AcrLevels::okta(), 0, 0);
+        let decision = evaluate(&empty, &Authentication::default(), &AcrScheme::okta(), 0, 0);
         assert!(decision.is_allowed());
         assert!(!requirement(&[], Some(0)).is_empty());
     }

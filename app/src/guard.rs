@@ -1,17 +1,32 @@
 //! Route guards: server functions that decide whether the session may see a page.
 //!
-//! A guard never trusts the browser: the route names a requirement from the server's
-//! [`RoutePolicy`](crate::policy::RoutePolicy), and the check runs against the ID token
-//! claims stored in the server-side session, on every call.
+//! A guard never trusts the browser: the page names one of the [`GuardedRoute`]s, the
+//! server looks its requirement up in the step-up [`Policy`](stepup::Policy) it also uses for
+//! the API, and the check runs against the ID token claims stored in the server-side
+//! session, on every call.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// A page that has an entry in the route policy.
+/// A page that requires a signed-in user, and whatever the policy adds for its path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum GuardedRoute {
     Profile,
     Messages,
+    Transfers,
+    Security,
+}
+
+impl GuardedRoute {
+    /// The page's path, which the policy's rules are keyed by.
+    pub fn path(self) -> &'static str {
+        match self {
+            Self::Profile => "/profile",
+            Self::Messages => "/messages",
+            Self::Transfers => "/transfers",
+            Self::Security => "/security",
+        }
+    }
 }
 
 /// Claims about the signed-in user that a page may show. It never contains tokens.
@@ -71,6 +86,24 @@ pub async fn check_route_access(
     ssr::route_access(route, &return_to).await
 }
 
+/// Returns the provider's `acr_values_supported`, so the browser starts a step-up only for
+/// a level the provider can deliver.
+#[server(prefix = "/rpc", endpoint = "acr_values_supported")]
+pub async fn acr_values_supported() -> Result<Vec<String>, ServerFnError> {
+    let facts = use_context::<ProviderFacts>()
+        .ok_or_else(|| ServerFnError::new("The server is misconfigured."))?;
+    Ok(facts.acr_values_supported)
+}
+
+/// What the server learned from the provider's discovery document, for server functions.
+#[derive(Clone, Debug, Default)]
+pub struct ProviderFacts {
+    pub acr_values_supported: Vec<String>,
+}
+
+#[cfg(feature = "ssr")]
+pub(crate) use ssr::unix_now;
+
 /// Sends the browser to `url` with a full page load.
 ///
 /// During server-side rendering this turns the page's response into a `302`. That works
@@ -103,11 +136,10 @@ pub fn start_redirect(url: &str) {
 mod ssr {
     use super::{GuardedRoute, RouteAccess, Viewer};
     use crate::login_url::login_url;
-    use crate::policy::RoutePolicy;
     use crate::session::{load_auth_state, AuthState};
     use leptos::prelude::*;
     use std::sync::Arc;
-    use stepup::Decision;
+    use stepup::{Decision, Policy};
     use tower_sessions::Session;
 
     pub(super) async fn current_viewer() -> Result<Option<Viewer>, ServerFnError> {
@@ -119,15 +151,12 @@ mod ssr {
         route: GuardedRoute,
         return_to: &str,
     ) -> Result<RouteAccess, ServerFnError> {
-        let policy = use_context::<Arc<RoutePolicy>>().ok_or_else(|| {
-            tracing::error!("route policy missing from the server function context");
+        let policy = use_context::<Arc<Policy>>().ok_or_else(|| {
+            tracing::error!("step-up policy missing from the server function context");
             ServerFnError::new("The server is misconfigured.")
         })?;
         let session = request_session().await?;
-        let requirement = match route {
-            GuardedRoute::Profile => &policy.profile_page,
-            GuardedRoute::Messages => &policy.messages_page,
-        };
+        let requirement = &policy.requirement_for(route.path(), "GET", |_| None);
         let return_to = same_origin_path(return_to);
         let login = login_url(return_to, &requirement.acr_values, requirement.max_age);
 
@@ -135,13 +164,7 @@ mod ssr {
             return Ok(RouteAccess::SignInRequired { login_url: login });
         };
         let now = unix_now();
-        match stepup::evaluate(
-            requirement,
-            &state.authentication(),
-            &policy.levels,
-            now,
-            policy.clock_skew_secs,
-        ) {
+        match policy.evaluate(requirement, &state.authentication(), now) {
             Decision::Allow => Ok(RouteAccess::Granted(viewer(&state))),
             Decision::StepUp(shortfall) => {
                 tracing::info!(

@@ -4,14 +4,14 @@
 //! browser. Server-only code (sessions, redirects) sits behind `#[cfg(feature = "ssr")]`,
 //! browser-only code (fetching the API) behind `#[cfg(feature = "hydrate")]`.
 
+pub mod api_client;
 pub mod guard;
 pub mod login_url;
 pub mod messages;
 mod pages;
 #[cfg(feature = "ssr")]
-pub mod policy;
-#[cfg(feature = "ssr")]
 pub mod session;
+pub mod transfers;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -54,6 +54,8 @@ pub fn App() -> impl IntoView {
                     <A href="/">"Home"</A>
                     <A href="/profile">"Profile"</A>
                     <A href="/messages">"Messages"</A>
+                    <A href="/transfers">"Transfers"</A>
+                    <A href="/security">"Security"</A>
                 </nav>
             </header>
             <main>
@@ -61,6 +63,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=pages::HomePage/>
                     <Route path=path!("/profile") view=pages::ProfilePage/>
                     <Route path=path!("/messages") view=pages::MessagesPage/>
+                    <Route path=path!("/transfers") view=pages::TransfersPage/>
+                    <Route path=path!("/security") view=pages::SecurityPage/>
                 </Routes>
             </main>
         </Router>

@@ -72,6 +72,7 @@ impl AuthState {
     pub fn authentication(&self) -> stepup::Authentication {
         stepup::Authentication {
             acr: self.acr.clone(),
+            amr: self.amr.clone(),
             auth_time: self.auth_time,
         }
     }
@@ -128,5 +129,60 @@ mod tests {
         };
         let printed = format!("{tokens:?}");
         assert!(!printed.contains("token-value"), "{printed}");
+    }
+}
+
+/// Session key of the [`PendingAction`] of this session, if any.
+pub const PENDING_ACTION_KEY: &str = "stepup.pending_action";
+
+/// How long a pending action stays valid after the API challenged it, in seconds.
+pub const PENDING_ACTION_TTL_SECS: i64 = 600;
+
+/// A state-changing API call that the API answered with a step-up challenge.
+///
+/// The API stores it when it challenges a call made with the session cookie. The sign-in
+/// route binds it to the new authorization request's `state`, and the callback puts it back
+/// with `ready` set once the user has stepped up, for the page to confirm. It replays with
+/// the same idempotency key, so confirming twice still runs it once.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PendingAction {
+    pub method: String,
+    pub path: String,
+    /// The JSON body, as the browser sent it.
+    pub body: String,
+    pub idempotency_key: String,
+    /// Subject of the user who made the call; only that user may confirm it.
+    pub subject: String,
+    /// The requirement from the challenge.
+    pub acr_values: Vec<String>,
+    pub max_age: Option<u64>,
+    /// When the API challenged the call, in epoch seconds.
+    pub created_at: i64,
+    /// Set by the sign-in callback once the step-up succeeded.
+    pub ready: bool,
+}
+
+impl PendingAction {
+    pub fn is_expired(&self, now: i64) -> bool {
+        now.saturating_sub(self.created_at) > PENDING_ACTION_TTL_SECS
+    }
+}
+
+/// Loads the session's pending action; an unreadable one is removed with a warning.
+pub async fn load_pending_action(session: &Session) -> Option<PendingAction> {
+    match session.get::<PendingAction>(PENDING_ACTION_KEY).await {
+        Ok(action) => action,
+        Err(error) => {
+            tracing::warn!(%error, "dropping an unreadable pending action");
+            remove_pending_action(session).await;
+            None
+        }
+    }
+}
+
+/// Removes the session's pending action, logging a store failure.
+pub async fn remove_pending_action(session: &Session) {
+    if let Err(error) = session.remove_value(PENDING_ACTION_KEY).await {
+        tracing::warn!(%error, "failed to remove the pending action");
     }
 }

@@ -28,6 +28,8 @@ pub struct Config {
     pub public_url: Url,
     /// The `aud` value access tokens for `/api/*` must carry.
     pub api_audience: String,
+    /// The step-up policy file; `None` uses the built-in `config/policy.toml`.
+    pub policy_file: Option<std::path::PathBuf>,
     /// Whether the session cookie is marked `Secure`: true unless `public_url` is plain
     /// http, and forced by `STEPUP_COOKIE_SECURE`.
     pub secure_cookies: bool,
@@ -44,6 +46,7 @@ impl fmt::Debug for Config {
             )
             .field("public_url", &self.public_url.as_str())
             .field("api_audience", &self.api_audience)
+            .field("policy_file", &self.policy_file)
             .field("secure_cookies", &self.secure_cookies)
             .finish()
     }
@@ -112,7 +115,13 @@ impl Config {
             }
         };
 
+        let policy_file = lookup("STEPUP_POLICY_FILE")
+            .map(|path| path.trim().to_owned())
+            .filter(|path| !path.is_empty())
+            .map(std::path::PathBuf::from);
+
         Ok(Self {
+            policy_file,
             issuer_url,
             client_id,
             client_secret,

@@ -5,12 +5,14 @@ pub mod api;
 pub mod config;
 pub mod oidc;
 pub mod pages;
+pub mod policy_file;
 pub mod session;
 mod startup;
 
 pub use startup::{run, StartupError};
 
 use api::ApiState;
+use app::guard::ProviderFacts;
 use app::{shell, App};
 use axum::extract::FromRef;
 use axum::Router;
@@ -53,7 +55,13 @@ impl FromRef<AppState> for OidcState {
 /// Assembles the whole application.
 pub fn router<Store: SessionStore + Clone>(state: AppState, session_store: Store) -> Router {
     let policy = state.oidc.policy.clone();
-    let server_fn_context = move || provide_context(policy.clone());
+    let provider_facts = ProviderFacts {
+        acr_values_supported: state.oidc.provider.acr_values_supported.clone(),
+    };
+    let server_fn_context = move || {
+        provide_context(policy.clone());
+        provide_context(provider_facts.clone());
+    };
     let leptos_options = state.leptos_options.clone();
     let routes = generate_route_list(App);
     let session_layer = session::session_layer(session_store, &state.oidc.config);

@@ -1,12 +1,13 @@
 //! Start-up: configuration, provider discovery, and serving until a shutdown signal.
 
 use crate::api::jwks::{JwksCache, JwksError};
+use crate::api::transfers::TransferStore;
 use crate::api::{AccessTokenVerifier, ApiState};
 use crate::config::{Config, ConfigError};
 use crate::oidc::provider::DiscoveryError;
 use crate::oidc::{provider_http_client, OidcProvider, OidcState};
+use crate::policy_file::{load_policy, PolicyFileError};
 use crate::AppState;
-use app::policy::RoutePolicy;
 use std::sync::Arc;
 use std::time::Duration;
 use tower_sessions::MemoryStore;
@@ -19,6 +20,8 @@ const DISCOVERY_DEADLINE: Duration = Duration::from_secs(60);
 pub enum StartupError {
     #[error("{0}")]
     Config(#[from] ConfigError),
+    #[error("{0}")]
+    Policy(#[from] PolicyFileError),
     #[error("invalid Leptos configuration: {0}")]
     Leptos(String),
     #[error("could not build the HTTP client: {0}")]
@@ -60,17 +63,26 @@ pub async fn run() -> Result<(), StartupError> {
         "OpenID Provider discovered"
     );
 
-    let policy = Arc::new(RoutePolicy::default());
+    let public_origin = config.public_url.origin().ascii_serialization();
+    let policy = Arc::new(load_policy(config.policy_file.as_deref())?);
+    tracing::info!(
+        policy.file = %config.policy_file.as_ref().map_or("built-in".into(), |path| path.display().to_string()),
+        policy.rules = policy.rules.len(),
+        "step-up policy loaded"
+    );
     let state = AppState {
         leptos_options,
         api: ApiState {
             verifier: Arc::new(verifier),
             policy: policy.clone(),
+            transfers: Arc::new(TransferStore::default()),
+            public_origin: public_origin.clone(),
         },
         oidc: OidcState {
             config: config.clone(),
             provider: Arc::new(provider),
             policy,
+            public_origin,
         },
     };
     // NOTE: the memory store loses every session at restart and is not shared between

@@ -3,7 +3,6 @@
 //! Tokens are signed with `fixtures/test-signing-key.pem`, an RSA key generated with
 //! `openssl genpkey` for these tests only; `fixtures/test-jwks.json` is its public half.
 
-use app::policy::RoutePolicy;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
@@ -33,7 +32,9 @@ fn api_app() -> Router {
             AUDIENCE.to_owned(),
             keys,
         )),
-        policy: Arc::new(RoutePolicy::default()),
+        policy: Arc::new(server::policy_file::load_policy(None).expect("built-in policy is valid")),
+        transfers: Arc::default(),
+        public_origin: "http://app.test".to_owned(),
     };
     api::router::<ApiState>()
         .with_state(state)

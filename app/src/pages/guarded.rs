@@ -16,15 +16,7 @@ where
 {
     let children = Arc::new(children);
     let location = use_location();
-    let return_to = move || {
-        let search = location.search.get();
-        let path = location.pathname.get();
-        match search.as_str() {
-            "" => path,
-            query if query.starts_with('?') => format!("{path}{query}"),
-            query => format!("{path}?{query}"),
-        }
-    };
+    let return_to = move || super::path_and_query(location.pathname.get(), &location.search.get());
     let access = Resource::new_blocking(return_to, move |return_to| {
         check_route_access(route, return_to)
     });

@@ -1,11 +1,8 @@
 use super::guarded::Guarded;
-#[cfg(feature = "hydrate")]
-use crate::guard::start_redirect;
+use crate::api_client::ApiResult;
 use crate::guard::GuardedRoute;
-use crate::messages::{Message, MessagesFetch};
+use crate::messages::{Message, MessageList};
 use leptos::prelude::*;
-#[cfg(feature = "hydrate")]
-use leptos_router::hooks::use_location;
 
 /// The messages page. Any signed-in user may open it, but the API behind it requires 2FA.
 #[component]
@@ -22,26 +19,21 @@ pub fn MessagesPage() -> impl IntoView {
 /// loading state, so hydration always finds the same markup.
 #[component]
 fn MessageList() -> impl IntoView {
-    let outcome = RwSignal::new(None::<MessagesFetch>);
+    let outcome = RwSignal::new(None::<ApiResult<MessageList>>);
 
     #[cfg(feature = "hydrate")]
     {
-        let location = use_location();
-        let return_to = {
-            let path = location.pathname.get_untracked();
-            let search = location.search.get_untracked();
-            match search.as_str() {
-                "" => path,
-                query if query.starts_with('?') => format!("{path}{query}"),
-                query => format!("{path}?{query}"),
-            }
-        };
+        let location = leptos_router::hooks::use_location();
+        let return_to = super::path_and_query(
+            location.pathname.get_untracked(),
+            &location.search.get_untracked(),
+        );
         Effect::new(move |_| {
             let return_to = return_to.clone();
             leptos::task::spawn_local(async move {
-                let fetched = crate::messages::fetch_messages(return_to).await;
-                if let MessagesFetch::SteppingUp { login_url } = &fetched {
-                    start_redirect(login_url);
+                let fetched = crate::messages::fetch_messages(&return_to).await;
+                if let ApiResult::SteppingUp { login_url } = &fetched {
+                    crate::guard::start_redirect(login_url);
                 }
                 outcome.set(Some(fetched));
             });
@@ -51,15 +43,15 @@ fn MessageList() -> impl IntoView {
     move || match outcome.get() {
         None => view! { <p class="status" data-testid="messages-loading">"Loading messages…"</p> }
             .into_any(),
-        Some(MessagesFetch::Loaded(list)) => view! { <MessageItems list/> }.into_any(),
-        Some(MessagesFetch::SteppingUp { login_url }) => view! {
+        Some(ApiResult::Ok(list)) => view! { <MessageItems list=list.messages/> }.into_any(),
+        Some(ApiResult::SteppingUp { login_url }) => view! {
             <p class="status" data-testid="messages-stepping-up">
                 "The messages need a stronger sign-in. Taking you to the sign-in page… "
                 <a href=login_url rel="external">"Continue"</a>
             </p>
         }
         .into_any(),
-        Some(MessagesFetch::Failed(message)) => {
+        Some(ApiResult::Failed(message)) => {
             view! { <p class="error" data-testid="messages-error">{message}</p> }.into_any()
         }
     }

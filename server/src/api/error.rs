@@ -20,6 +20,12 @@ pub enum ApiError {
     InvalidRequest(&'static str),
     /// The token failed verification.
     InvalidToken(TokenError),
+    /// A state-changing call with the session cookie that did not come from the app's origin.
+    CrossSiteRequest,
+    /// The body or a header other than `Authorization` is invalid; the message is for the user.
+    BadRequest(&'static str),
+    /// The `Idempotency-Key` was used before with another body.
+    IdempotencyKeyReused,
     /// The token is valid but its authentication is too weak or too old (RFC 9470 §3).
     InsufficientUserAuthentication {
         requirement: Requirement,
@@ -32,7 +38,11 @@ const INVALID_TOKEN_DESCRIPTION: &str = "The access token is invalid or expired.
 impl ApiError {
     fn status_and_challenge(&self) -> (StatusCode, BearerChallenge) {
         match self {
-            Self::MissingToken => (StatusCode::UNAUTHORIZED, BearerChallenge::bearer()),
+            // These have no challenge; `into_response` answers them first.
+            Self::MissingToken
+            | Self::CrossSiteRequest
+            | Self::BadRequest(_)
+            | Self::IdempotencyKeyReused => (StatusCode::UNAUTHORIZED, BearerChallenge::bearer()),
             Self::InvalidRequest(description) => {
                 let mut challenge = BearerChallenge::bearer();
                 challenge.error = Some(BearerErrorCode::InvalidRequest);
@@ -60,6 +70,30 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let plain_error = match self {
+            Self::CrossSiteRequest => Some((
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Cross-site requests are not allowed.",
+            )),
+            Self::BadRequest(description) => {
+                Some((StatusCode::BAD_REQUEST, "invalid_request", description))
+            }
+            Self::IdempotencyKeyReused => Some((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                "This Idempotency-Key was already used for a different request.",
+            )),
+            _ => None,
+        };
+        if let Some((status, error, description)) = plain_error {
+            let body = Json(json!({ "error": error, "error_description": description }));
+            let mut response = (status, body).into_response();
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            return response;
+        }
         let (status, challenge) = self.status_and_challenge();
         let header_value = challenge
             .to_header_value()

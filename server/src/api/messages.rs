@@ -10,7 +10,7 @@ pub async fn list_messages(
     State(state): State<ApiState>,
     caller: Caller,
 ) -> Result<Json<MessageList>, ApiError> {
-    state.require(&state.policy.messages_api, &caller, "/api/messages")?;
+    state.authorize(&caller, "/api/messages", "GET", None)?;
     Ok(Json(MessageList {
         messages: demo_messages(&caller.claims.sub),
     }))

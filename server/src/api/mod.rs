@@ -8,48 +8,57 @@
 mod error;
 pub mod jwks;
 mod messages;
+pub mod origin;
+pub mod transfers;
 pub mod verifier;
 
 pub use error::ApiError;
 pub use verifier::{AccessClaims, AccessTokenVerifier, TokenError};
 
-use app::policy::RoutePolicy;
 use app::session::load_auth_state;
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::{header, request::Parts};
 use axum::routing::get;
 use axum::Router;
 use std::sync::Arc;
-use stepup::{Decision, Requirement};
+use stepup::Decision;
+use stepup::Policy;
 use tower_sessions::Session;
 
 /// State shared by the API handlers.
 #[derive(Clone)]
 pub struct ApiState {
     pub verifier: Arc<AccessTokenVerifier>,
-    pub policy: Arc<RoutePolicy>,
+    pub policy: Arc<Policy>,
+    pub transfers: Arc<transfers::TransferStore>,
+    /// The app's own origin, such as `https://app.example.com`, for the same-origin check
+    /// on cookie-authenticated calls.
+    pub public_origin: String,
 }
 
 impl ApiState {
-    /// Checks `caller` against `requirement` (RFC 9470 §3), on every request.
+    /// Checks `caller` against the policy's requirement for `route` and `method` (RFC 9470
+    /// §3), on every request. `payload` is the JSON body, for rules with payload thresholds.
     ///
     /// # Errors
     ///
     /// Returns [`ApiError::InsufficientUserAuthentication`] with the requirement to send
     /// in the challenge.
-    pub fn require(
+    pub fn authorize(
         &self,
-        requirement: &Requirement,
         caller: &Caller,
         route: &'static str,
+        method: &str,
+        payload: Option<&serde_json::Value>,
     ) -> Result<(), ApiError> {
-        let decision = stepup::evaluate(
-            requirement,
-            &caller.claims.authentication(),
-            &self.policy.levels,
-            unix_now(),
-            self.policy.clock_skew_secs,
-        );
+        let requirement = self.policy.requirement_for(route, method, |field| {
+            payload
+                .and_then(|body| body.get(field))
+                .and_then(serde_json::Value::as_f64)
+        });
+        let decision =
+            self.policy
+                .evaluate(&requirement, &caller.claims.authentication(), unix_now());
         match decision {
             Decision::Allow => Ok(()),
             Decision::StepUp(shortfall) => {
@@ -62,7 +71,7 @@ impl ApiState {
                     "API requires step-up"
                 );
                 Err(ApiError::InsufficientUserAuthentication {
-                    requirement: requirement.clone(),
+                    requirement,
                     shortfall,
                 })
             }
@@ -76,13 +85,21 @@ where
     ApiState: FromRef<S>,
     S: Clone + Send + Sync + 'static,
 {
-    Router::new().route("/api/messages", get(messages::list_messages))
+    Router::new()
+        .route("/api/messages", get(messages::list_messages))
+        .route(
+            "/api/transfers",
+            get(transfers::list_transfers).post(transfers::create_transfer),
+        )
 }
 
 /// A caller whose access token verified.
 #[derive(Debug)]
 pub struct Caller {
     pub claims: AccessClaims,
+    /// The session whose access token the call used, for calls made with the session
+    /// cookie; `None` for a bearer token from the `Authorization` header.
+    pub session: Option<Session>,
 }
 
 impl<S> FromRequestParts<S> for Caller
@@ -94,15 +111,24 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let state = ApiState::from_ref(state);
-        let token = match bearer_token(parts)? {
-            Some(token) => token,
-            None => session_token(parts).await.ok_or(ApiError::MissingToken)?,
+        let (token, session) = match bearer_token(parts)? {
+            Some(token) => (token, None),
+            None => {
+                let (token, session) = session_token(parts).await.ok_or(ApiError::MissingToken)?;
+                // A cookie comes along with cross-site requests too; state-changing calls
+                // that rely on it must come from the app's own pages.
+                if !origin::is_safe_cookie_request(parts, &state.public_origin) {
+                    tracing::warn!(http.method = %parts.method, "cross-site API call with the session cookie rejected; possibly suspicious");
+                    return Err(ApiError::CrossSiteRequest);
+                }
+                (token, Some(session))
+            }
         };
         let claims = state.verifier.verify(&token).await.map_err(|error| {
             tracing::debug!(%error, "access token rejected");
             ApiError::InvalidToken(error)
         })?;
-        Ok(Self { claims })
+        Ok(Self { claims, session })
     }
 }
 
@@ -150,10 +176,13 @@ fn bearer_token(parts: &Parts) -> Result<Option<String>, ApiError> {
 }
 
 /// Reads the access token of the session behind the request's cookie, if any.
-async fn session_token(parts: &Parts) -> Option<String> {
+async fn session_token(parts: &Parts) -> Option<(String, Session)> {
     let session = parts.extensions.get::<Session>()?;
     let state = load_auth_state(session).await?;
-    Some(state.tokens.access_token.expose_secret().to_owned())
+    Some((
+        state.tokens.access_token.expose_secret().to_owned(),
+        session.clone(),
+    ))
 }
 
 fn unix_now() -> i64 {

@@ -44,12 +44,16 @@ pub struct AccessClaims {
     /// fractional number fails verification.
     #[serde(default)]
     pub auth_time: Option<i64>,
+    /// Authentication methods (RFC 8176), read by schemes that judge by method.
+    #[serde(default)]
+    pub amr: Vec<String>,
 }
 
 impl AccessClaims {
     pub fn authentication(&self) -> stepup::Authentication {
         stepup::Authentication {
             acr: self.acr.clone(),
+            amr: self.amr.clone(),
             auth_time: self.auth_time,
         }
     }

@@ -4,7 +4,9 @@ use super::pending::{self, PendingLogin};
 use super::return_to::safe_return_to;
 use super::OidcState;
 use crate::pages::message_page;
-use app::session::SecretString;
+use app::session::{
+    load_auth_state, load_pending_action, remove_pending_action, PendingAction, SecretString,
+};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -50,6 +52,11 @@ pub async fn login(
         Ok(max_age) => max_age,
         Err(reason) => return bad_request(reason),
     };
+    // Asking for a level the provider does not offer cannot succeed and would only loop.
+    let supported = &oidc.provider.acr_values_supported;
+    if acr_values.iter().any(|value| !supported.contains(value)) {
+        return bad_request("The identity provider does not offer the requested sign-in level.");
+    }
 
     // 2 and 3. Build the authorization request.
     let (pkce_challenge, pkce_verifier) = PkceCodeChallenge::new_random_sha256();
@@ -73,8 +80,9 @@ pub async fn login(
     }
     let (authorization_url, state, nonce) = request.url();
 
-    // 4. Remember the request until its callback.
+    // 4. Remember the request until its callback, with the API call that asked for it.
     let now = crate::unix_now();
+    let action = take_challenged_action(&session, now).await;
     let pending_login = PendingLogin {
         state: SecretString::new(state.into_secret()),
         nonce: SecretString::new(nonce.secret().clone()),
@@ -83,6 +91,7 @@ pub async fn login(
         acr_values,
         max_age,
         created_at: now,
+        action,
     };
     tracing::info!(
         stepup.acr_values = %pending_login.acr_values.join(" "),
@@ -99,6 +108,22 @@ pub async fn login(
         );
     }
     Redirect::to(authorization_url.as_str()).into_response()
+}
+
+/// Removes and returns the session's challenged API call, if it is fresh and belongs to the
+/// signed-in user, so it travels with this authorization request.
+async fn take_challenged_action(session: &Session, now: i64) -> Option<PendingAction> {
+    let action = load_pending_action(session).await?;
+    if action.ready {
+        return None;
+    }
+    remove_pending_action(session).await;
+    let subject = load_auth_state(session).await.map(|state| state.subject);
+    if action.is_expired(now) || subject.as_deref() != Some(action.subject.as_str()) {
+        tracing::info!("dropping an expired or foreign pending action");
+        return None;
+    }
+    Some(action)
 }
 
 /// Splits `acr_values` on spaces (OpenID Connect Core 1.0 §3.1.2.1) and bounds them.

@@ -10,23 +10,26 @@ mod login;
 mod logout;
 mod pending;
 pub mod provider;
+mod refresh;
 pub mod return_to;
 
 pub use provider::{provider_http_client, OidcProvider};
 
 use crate::config::Config;
-use app::policy::RoutePolicy;
 use axum::extract::FromRef;
 use axum::routing::{get, post};
 use axum::Router;
 use std::sync::Arc;
+use stepup::Policy;
 
 /// State shared by the sign-in routes.
 #[derive(Clone)]
 pub struct OidcState {
     pub config: Arc<Config>,
     pub provider: Arc<OidcProvider>,
-    pub policy: Arc<RoutePolicy>,
+    pub policy: Arc<Policy>,
+    /// The app's own origin, for the same-origin check of cookie-only routes.
+    pub public_origin: String,
 }
 
 /// Builds the routes under `/auth`, for any router state that contains an [`OidcState`].
@@ -39,4 +42,5 @@ where
         .route("/auth/login", get(login::login))
         .route("/auth/callback", get(callback::callback))
         .route("/auth/logout", post(logout::logout))
+        .route("/auth/refresh", post(refresh::refresh))
 }

@@ -4,7 +4,7 @@
 //! requirement it requested, so the callback checks the response against the request
 //! rather than against itself (RFC 9470 §4, OpenID Connect Core 1.0 §3.1.3.7).
 
-use app::session::SecretString;
+use app::session::{PendingAction, SecretString};
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 use tower_sessions::Session;
@@ -28,6 +28,9 @@ pub struct PendingLogin {
     pub max_age: Option<u64>,
     /// When the request was made, in epoch seconds.
     pub created_at: i64,
+    /// The API call that asked for this step-up, to offer again once it succeeds.
+    #[serde(default)]
+    pub action: Option<PendingAction>,
 }
 
 /// Adds `login`, dropping expired entries and the oldest beyond the limit.

@@ -1,0 +1,276 @@
+use super::guarded::Guarded;
+use crate::api_client::ApiResult;
+use crate::guard::GuardedRoute;
+use crate::transfers::{PendingTransfer, Transfer, TransferList, TransferRequest};
+use leptos::prelude::*;
+
+/// The transfers page: a form, the list, and a transfer waiting for confirmation after a
+/// step-up. Small transfers need 2FA; the policy asks more for large ones.
+#[component]
+pub fn TransfersPage() -> impl IntoView {
+    view! {
+        <h1>"Transfers"</h1>
+        <Guarded route=GuardedRoute::Transfers children=|_viewer| view! { <TransfersPanel/> }/>
+    }
+}
+
+/// The page's state; every field is filled by the browser after hydration.
+#[derive(Clone, Copy)]
+struct PanelState {
+    list: RwSignal<Option<ApiResult<TransferList>>>,
+    pending: RwSignal<Option<PendingTransfer>>,
+    /// Outcome of the last submission: `Ok` for a confirmation, `Err` for an error.
+    status: RwSignal<Option<Result<String, String>>>,
+    busy: RwSignal<bool>,
+}
+
+#[component]
+fn TransfersPanel() -> impl IntoView {
+    let state = PanelState {
+        list: RwSignal::new(None),
+        pending: RwSignal::new(None),
+        status: RwSignal::new(None),
+        busy: RwSignal::new(false),
+    };
+    let to = RwSignal::new(String::new());
+    let amount = RwSignal::new(String::new());
+
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        leptos::task::spawn_local(browser::load_pending(state));
+        leptos::task::spawn_local(browser::load_list(state));
+    });
+
+    let on_submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        let parsed = amount.get_untracked().trim().parse::<f64>();
+        let request = TransferRequest {
+            to: to.get_untracked().trim().to_owned(),
+            amount: parsed.unwrap_or(f64::NAN),
+        };
+        if let Err(message) = request.validate() {
+            state.status.set(Some(Err(message.to_owned())));
+            return;
+        }
+        #[cfg(feature = "hydrate")]
+        leptos::task::spawn_local(browser::submit(state, request, None));
+    };
+
+    view! {
+        <PendingPanel state/>
+        <form class="transfer-form" data-testid="transfer-form" on:submit=on_submit>
+            <label>
+                "Recipient account "
+                <input name="to" required autocomplete="off" bind:value=to/>
+            </label>
+            <label>
+                "Amount "
+                <input name="amount" required inputmode="decimal" bind:value=amount/>
+            </label>
+            <button type="submit" data-testid="transfer-submit" disabled=move || state.busy.get()>
+                "Send"
+            </button>
+        </form>
+        <p class="hint">"Transfers above 1,000 need a passkey sign-in from the last 5 minutes."</p>
+        {move || match state.status.get() {
+            Some(Ok(message)) => view! { <p class="status" data-testid="transfer-status">{message}</p> }.into_any(),
+            Some(Err(message)) => view! { <p class="error" data-testid="transfer-error">{message}</p> }.into_any(),
+            None => ().into_any(),
+        }}
+        <h2>"Recent transfers"</h2>
+        {move || match state.list.get() {
+            None => view! { <p class="status">"Loading transfers…"</p> }.into_any(),
+            Some(ApiResult::Ok(list)) => view! { <TransferItems list=list.transfers/> }.into_any(),
+            Some(ApiResult::SteppingUp { login_url }) => view! {
+                <p class="status">
+                    "The transfers need a stronger sign-in. Taking you to the sign-in page… "
+                    <a href=login_url rel="external">"Continue"</a>
+                </p>
+            }
+            .into_any(),
+            Some(ApiResult::Failed(message)) => {
+                view! { <p class="error" data-testid="transfer-error">{message}</p> }.into_any()
+            }
+        }}
+    }
+}
+
+/// Shows the transfer that waits for confirmation after a step-up, if any.
+#[component]
+fn PendingPanel(state: PanelState) -> impl IntoView {
+    move || match state.pending.get() {
+        Some(PendingTransfer::Ready {
+            request,
+            idempotency_key,
+        }) => {
+            let summary = format!("Send {} to {}?", format_amount(request.amount), request.to);
+            #[cfg(not(feature = "hydrate"))]
+            let _ = &idempotency_key;
+            let confirm = move |_| {
+                #[cfg(feature = "hydrate")]
+                leptos::task::spawn_local(browser::submit(
+                    state,
+                    request.clone(),
+                    Some(idempotency_key.clone()),
+                ));
+            };
+            let discard = move |_| {
+                #[cfg(feature = "hydrate")]
+                leptos::task::spawn_local(browser::discard(state));
+            };
+            view! {
+                <div class="pending" data-testid="pending-transfer">
+                    <p>"You signed in again for this transfer. " <strong>{summary}</strong></p>
+                    <button data-testid="pending-confirm" on:click=confirm disabled=move || state.busy.get()>
+                        "Confirm transfer"
+                    </button>
+                    " "
+                    <button class="secondary" data-testid="pending-discard" on:click=discard disabled=move || state.busy.get()>
+                        "Discard"
+                    </button>
+                </div>
+            }
+            .into_any()
+        }
+        Some(PendingTransfer::Dropped { message }) => {
+            view! { <p class="status" data-testid="pending-dropped">{message}</p> }.into_any()
+        }
+        Some(PendingTransfer::None) | None => ().into_any(),
+    }
+}
+
+#[component]
+fn TransferItems(list: Vec<Transfer>) -> impl IntoView {
+    if list.is_empty() {
+        return view! { <p data-testid="transfers-empty">"No transfers yet."</p> }.into_any();
+    }
+    view! {
+        <ul class="transfers" data-testid="transfers-list">
+            {list
+                .into_iter()
+                .map(|transfer| {
+                    view! {
+                        <li data-testid="transfer">
+                            <span class="transfer-amount">{format_amount(transfer.amount)}</span>
+                            " to "
+                            <span class="transfer-to">{transfer.to}</span>
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
+    }
+    .into_any()
+}
+
+fn format_amount(amount: f64) -> String {
+    format!("{amount:.2}")
+}
+
+#[cfg(feature = "hydrate")]
+mod browser {
+    use super::{format_amount, PanelState};
+    use crate::api_client::{call_api, ApiMethod, ApiRequest, ApiResult};
+    use crate::guard::start_redirect;
+    use crate::transfers::{
+        discard_pending_transfer, load_pending_transfer, PendingTransfer, Transfer, TransferList,
+        TransferRequest, TRANSFERS_API_PATH,
+    };
+    use leptos::prelude::*;
+
+    const RETURN_TO: &str = "/transfers";
+
+    pub(super) async fn load_list(state: PanelState) {
+        let request = ApiRequest {
+            method: ApiMethod::Get,
+            path: TRANSFERS_API_PATH,
+            body: None,
+            idempotency_key: None,
+        };
+        let result = call_api::<TransferList>(request, RETURN_TO).await;
+        if let ApiResult::SteppingUp { login_url } = &result {
+            start_redirect(login_url);
+        }
+        state.list.set(Some(result));
+    }
+
+    pub(super) async fn load_pending(state: PanelState) {
+        let pending = load_pending_transfer()
+            .await
+            .unwrap_or_else(|_| PendingTransfer::Dropped {
+                message: "A transfer waiting for confirmation could not be loaded.".to_owned(),
+            });
+        state.pending.set(Some(pending));
+    }
+
+    /// Sends a transfer. A new transfer gets a fresh idempotency key; a confirmed pending
+    /// transfer reuses its own, so the server runs it at most once.
+    pub(super) async fn submit(
+        state: PanelState,
+        request: TransferRequest,
+        idempotency_key: Option<String>,
+    ) {
+        let Ok(body) = serde_json::to_string(&request) else {
+            state
+                .status
+                .set(Some(Err("The transfer could not be encoded.".to_owned())));
+            return;
+        };
+        let Some(key) = idempotency_key.or_else(new_idempotency_key) else {
+            state.status.set(Some(Err(
+                "This browser cannot create a request id.".to_owned()
+            )));
+            return;
+        };
+        state.busy.set(true);
+        state.status.set(None);
+        let api_request = ApiRequest {
+            method: ApiMethod::Post,
+            path: TRANSFERS_API_PATH,
+            body: Some(&body),
+            idempotency_key: Some(&key),
+        };
+        match call_api::<Transfer>(api_request, RETURN_TO).await {
+            ApiResult::Ok(transfer) => {
+                state.pending.set(Some(PendingTransfer::None));
+                state.status.set(Some(Ok(format!(
+                    "Sent {} to {}.",
+                    format_amount(transfer.amount),
+                    transfer.to
+                ))));
+                load_list(state).await;
+            }
+            ApiResult::SteppingUp { login_url } => {
+                state.status.set(Some(Ok(
+                    "This transfer needs a stronger sign-in. Taking you to the sign-in page…"
+                        .to_owned(),
+                )));
+                start_redirect(&login_url);
+            }
+            ApiResult::Failed(message) => state.status.set(Some(Err(message))),
+        }
+        state.busy.set(false);
+    }
+
+    pub(super) async fn discard(state: PanelState) {
+        match discard_pending_transfer().await {
+            Ok(()) => {
+                state.pending.set(Some(PendingTransfer::None));
+                state
+                    .status
+                    .set(Some(Ok("The pending transfer was discarded.".to_owned())));
+            }
+            Err(_) => state.status.set(Some(Err(
+                "The pending transfer could not be discarded. Try again.".to_owned(),
+            ))),
+        }
+    }
+
+    /// Returns 128 random bits from the browser's CSPRNG as 32 hex digits.
+    fn new_idempotency_key() -> Option<String> {
+        let crypto = web_sys::window()?.crypto().ok()?;
+        let mut bytes = [0u8; 16];
+        crypto.get_random_values_with_u8_array(&mut bytes).ok()?;
+        Some(bytes.iter().map(|byte| format!("{byte:02x}")).collect())
+    }
+}

@@ -1,0 +1,208 @@
+//! The transfers resource: its JSON shapes, input rules, and the server functions for a
+//! transfer that waits for confirmation after a step-up.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Path of the transfers API, relative to the app's own origin.
+pub const TRANSFERS_API_PATH: &str = "/api/transfers";
+
+/// Largest amount one transfer may move.
+pub const MAX_TRANSFER_AMOUNT: f64 = 1_000_000.0;
+
+/// Longest recipient account name, in characters.
+pub const MAX_RECIPIENT_CHARS: usize = 64;
+
+/// The body of `POST /api/transfers`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TransferRequest {
+    /// Recipient account, such as `acct-9`.
+    pub to: String,
+    /// Amount in the account's currency, with at most two decimals.
+    pub amount: f64,
+}
+
+/// A transfer the server made.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Transfer {
+    pub id: String,
+    pub to: String,
+    pub amount: f64,
+    /// When the server made it, in epoch seconds.
+    pub created_at: i64,
+}
+
+/// The body of `GET /api/transfers`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TransferList {
+    pub transfers: Vec<Transfer>,
+}
+
+impl TransferRequest {
+    /// Checks the recipient and amount; returns a message for the user when they are invalid.
+    ///
+    /// # Errors
+    ///
+    /// Returns a fixed sentence that names the invalid field.
+    pub fn validate(&self) -> Result<(), &'static str> {
+        let to = self.to.trim();
+        if to.is_empty() || to.chars().count() > MAX_RECIPIENT_CHARS {
+            return Err("The recipient must be 1 to 64 characters long.");
+        }
+        if !to
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err("The recipient may contain only letters, digits, '-' and '_'.");
+        }
+        if !self.amount.is_finite() || self.amount <= 0.0 || self.amount > MAX_TRANSFER_AMOUNT {
+            return Err("The amount must be greater than 0 and at most 1,000,000.");
+        }
+        let cents = self.amount * 100.0;
+        if (cents - cents.round()).abs() > 1e-6 {
+            return Err("The amount may have at most two decimals.");
+        }
+        Ok(())
+    }
+}
+
+/// Whether an idempotency key is well formed: 1 to 64 characters of `[A-Za-z0-9_-]`.
+pub fn is_valid_idempotency_key(key: &str) -> bool {
+    (1..=64).contains(&key.len())
+        && key
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_')
+}
+
+/// The pending transfer of the session, as the transfers page shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum PendingTransfer {
+    None,
+    /// Stepped up and waiting for the user's confirmation.
+    Ready {
+        request: TransferRequest,
+        idempotency_key: String,
+    },
+    /// A pending transfer was dropped; the message says why.
+    Dropped {
+        message: String,
+    },
+}
+
+/// Returns the session's pending transfer, dropping one that expired or belongs to another
+/// user.
+#[server(prefix = "/rpc", endpoint = "load_pending_transfer")]
+pub async fn load_pending_transfer() -> Result<PendingTransfer, ServerFnError> {
+    ssr::pending_transfer().await
+}
+
+/// Drops the session's pending transfer without running it.
+#[server(prefix = "/rpc", endpoint = "discard_pending_transfer")]
+pub async fn discard_pending_transfer() -> Result<(), ServerFnError> {
+    ssr::discard().await
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use super::{PendingTransfer, TransferRequest, TRANSFERS_API_PATH};
+    use crate::session::{load_auth_state, load_pending_action, remove_pending_action};
+    use leptos::prelude::*;
+    use tower_sessions::Session;
+
+    pub(super) async fn pending_transfer() -> Result<PendingTransfer, ServerFnError> {
+        let session = leptos_axum::extract::<Session>().await.map_err(|error| {
+            tracing::error!(%error, "session layer missing");
+            ServerFnError::new("The session is unavailable.")
+        })?;
+        let Some(action) = load_pending_action(&session).await else {
+            return Ok(PendingTransfer::None);
+        };
+        if action.path != TRANSFERS_API_PATH || action.method != "POST" || !action.ready {
+            return Ok(PendingTransfer::None);
+        }
+        let subject = load_auth_state(&session).await.map(|state| state.subject);
+        let now = crate::guard::unix_now();
+        let dropped = if action.is_expired(now) {
+            Some("A transfer waiting for your confirmation expired and was discarded. Submit it again.")
+        } else if subject.as_deref() != Some(action.subject.as_str()) {
+            Some("A transfer started by another account was discarded.")
+        } else {
+            None
+        };
+        if let Some(message) = dropped {
+            tracing::info!(stepup.action = %action.path, "dropping a pending action");
+            remove_pending_action(&session).await;
+            return Ok(PendingTransfer::Dropped {
+                message: message.to_owned(),
+            });
+        }
+        match serde_json::from_str::<TransferRequest>(&action.body) {
+            Ok(request) => Ok(PendingTransfer::Ready {
+                request,
+                idempotency_key: action.idempotency_key,
+            }),
+            Err(error) => {
+                tracing::warn!(%error, "dropping a pending transfer with an unreadable body");
+                remove_pending_action(&session).await;
+                Ok(PendingTransfer::None)
+            }
+        }
+    }
+
+    pub(super) async fn discard() -> Result<(), ServerFnError> {
+        let session = leptos_axum::extract::<Session>().await.map_err(|error| {
+            tracing::error!(%error, "session layer missing");
+            ServerFnError::new("The session is unavailable.")
+        })?;
+        remove_pending_action(&session).await;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(to: &str, amount: f64) -> TransferRequest {
+        TransferRequest {
+            to: to.to_owned(),
+            amount,
+        }
+    }
+
+    #[test]
+    fn valid_transfer_passes() {
+        assert_eq!(request("acct-9", 5000.0).validate(), Ok(()));
+        assert_eq!(request("acct_9", 0.01).validate(), Ok(()));
+    }
+
+    #[test]
+    fn invalid_transfers_are_rejected() {
+        let cases = [
+            request("", 10.0),
+            request("   ", 10.0),
+            request("a b", 10.0),
+            request("<script>", 10.0),
+            request(&"a".repeat(65), 10.0),
+            request("acct", 0.0),
+            request("acct", -5.0),
+            request("acct", f64::NAN),
+            request("acct", f64::INFINITY),
+            request("acct", 1_000_000.01),
+            request("acct", 10.001),
+        ];
+        for case in cases {
+            assert!(case.validate().is_err(), "{case:?}");
+        }
+    }
+
+    #[test]
+    fn idempotency_key_format() {
+        assert!(is_valid_idempotency_key(
+            "3f2c9a0e-1b7d-4c55-9f0e-2a4b6c8d0e1f"
+        ));
+        assert!(!is_valid_idempotency_key(""));
+        assert!(!is_valid_idempotency_key("a b"));
+        assert!(!is_valid_idempotency_key(&"k".repeat(65)));
+    }
+}
