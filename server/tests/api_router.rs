@@ -22,8 +22,13 @@ const AUDIENCE: &str = "api://default";
 const SIGNING_KEY: &[u8] = include_bytes!("fixtures/test-signing-key.pem");
 const OTHER_KEY: &[u8] = include_bytes!("fixtures/other-signing-key.pem");
 const JWKS: &str = include_str!("fixtures/test-jwks.json");
+const APP_ORIGIN: &str = "http://app.test";
 
 fn api_app() -> Router {
+    api_app_with_store(MemoryStore::default())
+}
+
+fn api_app_with_store(store: MemoryStore) -> Router {
     let set: JwkSet = serde_json::from_str(JWKS).expect("fixture JWKS parses");
     let keys = JwksCache::fixed(&set).expect("fixture JWKS has a key");
     let state = ApiState {
@@ -34,11 +39,11 @@ fn api_app() -> Router {
         )),
         policy: Arc::new(server::policy_file::load_policy(None).expect("built-in policy is valid")),
         transfers: Arc::default(),
-        public_origin: "http://app.test".to_owned(),
+        public_origin: APP_ORIGIN.to_owned(),
     };
     api::router::<ApiState>()
         .with_state(state)
-        .layer(SessionManagerLayer::new(MemoryStore::default()))
+        .layer(SessionManagerLayer::new(store))
 }
 
 fn now() -> i64 {
@@ -287,4 +292,320 @@ async fn every_request_is_checked() {
 fn base64_url(bytes: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+// Transfers: per-method and payload rules, idempotency, and the pending action.
+
+fn transfer_request(token: Option<&str>, key: Option<&str>) -> axum::http::request::Builder {
+    let mut request =
+        Request::post("/api/transfers").header(header::CONTENT_TYPE, "application/json");
+    if let Some(token) = token {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    if let Some(key) = key {
+        request = request.header("idempotency-key", key);
+    }
+    request
+}
+
+async fn post_transfer(
+    token: &str,
+    body: &str,
+    key: Option<&str>,
+) -> (StatusCode, Option<String>, Value) {
+    let request = transfer_request(Some(token), key)
+        .body(Body::from(body.to_owned()))
+        .expect("request builds");
+    send(request).await
+}
+
+fn recent_claims(acr: &str, seconds_ago: i64) -> Value {
+    let mut claims = claims(acr);
+    claims["auth_time"] = json!(now() - seconds_ago);
+    claims
+}
+
+#[tokio::test]
+async fn small_transfer_needs_two_factors() {
+    let body = r#"{"to":"acct-9","amount":50}"#;
+    let one_factor = sign(&claims("urn:okta:loa:1fa:pwd"));
+    let (status, challenge, _) = post_transfer(&one_factor, body, Some("key-1")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(parse(challenge).acr_values, ["urn:okta:loa:2fa:any"]);
+
+    let two_factors = sign(&claims("urn:okta:loa:2fa:any"));
+    let (status, _, transfer) = post_transfer(&two_factors, body, Some("key-1")).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(transfer["to"], "acct-9");
+}
+
+#[tokio::test]
+async fn threshold_amount_needs_only_two_factors() {
+    let token = sign(&claims("urn:okta:loa:2fa:any"));
+    let (status, _, _) =
+        post_transfer(&token, r#"{"to":"acct-9","amount":1000}"#, Some("key-2")).await;
+    assert_eq!(status, StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn large_transfer_challenges_for_phr_and_max_age() {
+    let token = sign(&claims("urn:okta:loa:2fa:any"));
+    let (status, challenge, body) =
+        post_transfer(&token, r#"{"to":"acct-9","amount":5000}"#, Some("key-3")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let challenge = parse(challenge);
+    assert!(challenge.is_step_up());
+    assert_eq!(challenge.acr_values, ["phr"]);
+    assert_eq!(challenge.max_age, Some(300));
+    assert_eq!(body["error"], "insufficient_user_authentication");
+}
+
+#[tokio::test]
+async fn large_transfer_with_recent_phr_passes() {
+    let token = sign(&recent_claims("phr", 30));
+    let (status, _, transfer) =
+        post_transfer(&token, r#"{"to":"acct-9","amount":5000}"#, Some("key-4")).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(transfer["amount"], 5000.0);
+}
+
+#[tokio::test]
+async fn large_transfer_with_old_phr_is_challenged() {
+    // max_age is 300 and the clock skew 60, so 400 seconds is too old.
+    let token = sign(&recent_claims("phr", 400));
+    let (status, challenge, _) =
+        post_transfer(&token, r#"{"to":"acct-9","amount":5000}"#, Some("key-5")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(parse(challenge).max_age, Some(300));
+}
+
+#[tokio::test]
+async fn transfer_input_errors_are_bad_requests() {
+    let token = sign(&recent_claims("phr", 10));
+    let cases = [
+        ("not JSON", "{", Some("key-6")),
+        ("amount missing", r#"{"to":"acct-9"}"#, Some("key-6")),
+        (
+            "amount as a string",
+            r#"{"to":"acct-9","amount":"5"}"#,
+            Some("key-6"),
+        ),
+        (
+            "negative amount",
+            r#"{"to":"acct-9","amount":-5}"#,
+            Some("key-6"),
+        ),
+        ("bad recipient", r#"{"to":"a b","amount":5}"#, Some("key-6")),
+        ("no idempotency key", r#"{"to":"acct-9","amount":5}"#, None),
+        (
+            "bad idempotency key",
+            r#"{"to":"acct-9","amount":5}"#,
+            Some("has space"),
+        ),
+    ];
+    for (case, body, key) in cases {
+        let (status, challenge, response) = post_transfer(&token, body, key).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{case}");
+        assert_eq!(challenge, None, "{case}");
+        assert_eq!(response["error"], "invalid_request", "{case}");
+    }
+}
+
+#[tokio::test]
+async fn repeated_key_runs_transfer_once() {
+    let store = MemoryStore::default();
+    let app = api_app_with_store(store);
+    let token = sign(&recent_claims("phr", 10));
+    let body = r#"{"to":"acct-9","amount":25}"#;
+    let mut ids = Vec::new();
+    for expected in [StatusCode::CREATED, StatusCode::OK] {
+        let request = transfer_request(Some(&token), Some("same-key"))
+            .body(Body::from(body))
+            .expect("request builds");
+        let response = app.clone().oneshot(request).await.expect("router answers");
+        assert_eq!(response.status(), expected);
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        let transfer: Value = serde_json::from_slice(&bytes).expect("JSON");
+        ids.push(transfer["id"].clone());
+    }
+    assert_eq!(ids[0], ids[1]);
+
+    let other = r#"{"to":"acct-9","amount":26}"#;
+    let request = transfer_request(Some(&token), Some("same-key"))
+        .body(Body::from(other))
+        .expect("request builds");
+    let response = app.clone().oneshot(request).await.expect("router answers");
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    let list = Request::get("/api/transfers")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::empty())
+        .expect("request builds");
+    let response = app.oneshot(list).await.expect("router answers");
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    let list: Value = serde_json::from_slice(&bytes).expect("JSON");
+    assert_eq!(list["transfers"].as_array().map(Vec::len), Some(1));
+}
+
+#[tokio::test]
+async fn transfers_list_needs_two_factors() {
+    let token = sign(&claims("urn:okta:loa:1fa:pwd"));
+    let request = Request::get("/api/transfers")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::empty())
+        .expect("request builds");
+    let (status, challenge, _) = send(request).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(parse(challenge).is_step_up());
+}
+
+// Calls made with the session cookie (the app's own pages).
+
+/// Stores a signed-in session whose access token has `acr` and returns its cookie.
+async fn session_cookie(store: &MemoryStore, acr: &str) -> String {
+    use app::session::{AuthState, SecretString, TokenSet, AUTH_STATE_KEY, AUTH_STATE_VERSION};
+    let token = sign(&claims(acr));
+    let state = AuthState {
+        version: AUTH_STATE_VERSION,
+        subject: "user-1".to_owned(),
+        name: None,
+        email: None,
+        acr: Some(acr.to_owned()),
+        amr: Vec::new(),
+        auth_time: Some(now() - 10),
+        tokens: TokenSet {
+            id_token: SecretString::new("unused".to_owned()),
+            access_token: SecretString::new(token),
+            access_token_expires_at: None,
+            refresh_token: None,
+        },
+    };
+    let session = tower_sessions::Session::new(None, Arc::new(store.clone()), None);
+    session
+        .insert(AUTH_STATE_KEY, &state)
+        .await
+        .expect("session insert");
+    session.save().await.expect("session save");
+    let id = session.id().expect("saved session has an id");
+    format!("id={id}")
+}
+
+async fn load_pending(store: &MemoryStore, cookie: &str) -> Option<app::session::PendingAction> {
+    let id = cookie
+        .trim_start_matches("id=")
+        .parse()
+        .expect("session id");
+    let session = tower_sessions::Session::new(Some(id), Arc::new(store.clone()), None);
+    app::session::load_pending_action(&session).await
+}
+
+fn cookie_transfer(cookie: &str, key: &str) -> axum::http::request::Builder {
+    transfer_request(None, Some(key)).header(header::COOKIE, cookie)
+}
+
+#[tokio::test]
+async fn session_step_up_keeps_pending_action() {
+    let store = MemoryStore::default();
+    let cookie = session_cookie(&store, "urn:okta:loa:2fa:any").await;
+    let body = r#"{"to":"acct-9","amount":5000}"#;
+    let request = cookie_transfer(&cookie, "pending-key")
+        .header("sec-fetch-site", "same-origin")
+        .body(Body::from(body))
+        .expect("request builds");
+    let response = api_app_with_store(store.clone())
+        .oneshot(request)
+        .await
+        .expect("router answers");
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+
+    let action = load_pending(&store, &cookie)
+        .await
+        .expect("pending action stored");
+    assert_eq!(action.method, "POST");
+    assert_eq!(action.path, "/api/transfers");
+    assert_eq!(action.idempotency_key, "pending-key");
+    assert_eq!(action.acr_values, ["phr"]);
+    assert_eq!(action.max_age, Some(300));
+    assert_eq!(action.subject, "user-1");
+    assert!(!action.ready);
+    let stored: Value = serde_json::from_str(&action.body).expect("body is JSON");
+    assert_eq!(stored["amount"], 5000);
+}
+
+#[tokio::test]
+async fn bearer_step_up_keeps_nothing() {
+    let store = MemoryStore::default();
+    let cookie = session_cookie(&store, "urn:okta:loa:2fa:any").await;
+    let token = sign(&claims("urn:okta:loa:2fa:any"));
+    let body = r#"{"to":"acct-9","amount":5000}"#;
+    let request = transfer_request(Some(&token), Some("bearer-key"))
+        .header(header::COOKIE, &cookie)
+        .body(Body::from(body))
+        .expect("request builds");
+    let response = api_app_with_store(store.clone())
+        .oneshot(request)
+        .await
+        .expect("router answers");
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(load_pending(&store, &cookie).await, None);
+}
+
+#[tokio::test]
+async fn cross_site_cookie_post_is_refused() {
+    let store = MemoryStore::default();
+    let cookie = session_cookie(&store, "phr").await;
+    let body = r#"{"to":"acct-9","amount":5}"#;
+    let cases: [(&str, Option<(&str, &str)>); 4] = [
+        (
+            "fetch metadata cross-site",
+            Some(("sec-fetch-site", "cross-site")),
+        ),
+        (
+            "fetch metadata same-site",
+            Some(("sec-fetch-site", "same-site")),
+        ),
+        ("foreign origin", Some(("origin", "https://evil.example"))),
+        ("no origin information", None),
+    ];
+    for (case, extra) in cases {
+        let mut request = cookie_transfer(&cookie, "csrf-key");
+        if let Some((name, value)) = extra {
+            request = request.header(name, value);
+        }
+        let request = request.body(Body::from(body)).expect("request builds");
+        let response = api_app_with_store(store.clone())
+            .oneshot(request)
+            .await
+            .expect("router answers");
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{case}");
+    }
+}
+
+#[tokio::test]
+async fn same_origin_cookie_post_runs() {
+    let store = MemoryStore::default();
+    let cookie = session_cookie(&store, "urn:okta:loa:2fa:any").await;
+    let body = r#"{"to":"acct-9","amount":5}"#;
+    for (name, value) in [("sec-fetch-site", "same-origin"), ("origin", APP_ORIGIN)] {
+        let key = format!("origin-key-{name}");
+        let request = cookie_transfer(&cookie, &key)
+            .header(name, value)
+            .body(Body::from(body))
+            .expect("request builds");
+        let response = api_app_with_store(store.clone())
+            .oneshot(request)
+            .await
+            .expect("router answers");
+        assert_eq!(response.status(), StatusCode::CREATED, "{name}");
+    }
 }
