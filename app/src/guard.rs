@@ -164,7 +164,20 @@ mod ssr {
             return Ok(RouteAccess::SignInRequired { login_url: login });
         };
         let now = unix_now();
-        match policy.evaluate(requirement, &state.authentication(), now) {
+        let mut decision = policy.evaluate(requirement, &state.authentication(), now);
+        // `max_age=0` asks for an authentication made in answer to this requirement. Within
+        // the clock skew `evaluate` also accepts one made just before, so the guard
+        // additionally requires a sign-in that itself requested `max_age=0`.
+        let reauthenticated = state.reauthenticated_at.is_some_and(|at| {
+            now.saturating_sub(at) <= i64::try_from(policy.clock_skew_secs).unwrap_or(i64::MAX)
+        });
+        if requirement.max_age == Some(0) && decision.is_allowed() && !reauthenticated {
+            decision = Decision::StepUp(stepup::Shortfall {
+                too_old: true,
+                ..stepup::Shortfall::default()
+            });
+        }
+        match decision {
             Decision::Allow => Ok(RouteAccess::Granted(viewer(&state))),
             Decision::StepUp(shortfall) => {
                 tracing::info!(

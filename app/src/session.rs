@@ -64,6 +64,11 @@ pub struct AuthState {
     pub amr: Vec<String>,
     /// Time of the authentication in epoch seconds.
     pub auth_time: Option<i64>,
+    /// When a sign-in that requested `max_age=0` completed, in epoch seconds. A route that
+    /// requires `max_age=0` accepts only such a sign-in, made just now; an ordinary sign-in
+    /// a few seconds earlier does not count.
+    #[serde(default)]
+    pub reauthenticated_at: Option<i64>,
     pub tokens: TokenSet,
 }
 

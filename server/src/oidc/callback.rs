@@ -135,6 +135,7 @@ async fn complete_sign_in(
             .map(|methods| methods.iter().map(|method| method.to_string()).collect())
             .unwrap_or_default(),
         auth_time: claims.auth_time().map(|time| time.timestamp()),
+        reauthenticated_at: (pending.max_age == Some(0)).then_some(now),
         tokens: TokenSet {
             id_token: SecretString::new(id_token.to_string()),
             access_token: SecretString::new(token_response.access_token().secret().clone()),
