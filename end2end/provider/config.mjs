@@ -7,10 +7,11 @@ import { errors, interactionPolicy } from 'oidc-provider';
 import { findAccount, findAccountById } from './accounts.mjs';
 import {
   SUPPORTED_ACR_VALUES,
-  isTwoFactorAcr,
-  mustUseSecondFactor,
+  enrolledFactors,
+  levelOfAcr,
   parseAcrValues,
-  secondFactorRequirement,
+  requestedLevels,
+  targetLevel,
 } from './levels.mjs';
 import { logoutPage, logoutSuccessPage, protocolErrorPage } from './views.mjs';
 
@@ -18,7 +19,7 @@ export const CLIENT_ID = 'stepup-app';
 export const API_RESOURCE = 'api://default';
 /** Scopes of the API resource server. The first-party client gets them without a consent page. */
 export const API_SCOPES = 'messages:read';
-/** Reason of the login prompt check that requests a second factor from an already signed-in user. */
+/** Reason of the login prompt check that requests a stronger factor from an already signed-in user. */
 export const STEP_UP_REASON = 'acr_step_up';
 
 function parsePort(value, name) {
@@ -54,6 +55,9 @@ function parseOrigin(value, name) {
  * - OP_CLIENT_SECRET: when set, the client is confidential and authenticates with client_secret_basic.
  * - OP_ACCESS_TOKEN_TTL: access token lifetime in seconds (default 600).
  *
+ * Passkeys use the RP ID `localhost` and the origin `http://localhost:${OP_PORT}`, because WebAuthn
+ * rejects the IP-literal issuer origin (see passkeys.mjs).
+ *
  * @throws {Error} naming the variable when a value is invalid.
  */
 export function readSettings(env) {
@@ -69,6 +73,8 @@ export function readSettings(env) {
     postLogoutRedirectUri: `${appOrigin}/`,
     clientSecret,
     accessTokenTtl,
+    passkeyRpId: 'localhost',
+    passkeyOrigin: `http://localhost:${port}`,
   };
 }
 
@@ -101,24 +107,26 @@ function generateSigningKeys() {
 }
 
 /**
- * Adds a login prompt check that compares the requested acr_values with the session's acr.
+ * Adds a login prompt check that compares the level the requested acr_values need from the signed-in
+ * account with the level of the session's acr.
  *
  * oidc-provider treats acr_values as voluntary and would return the session's one-factor acr, so without
  * this check a step-up request would not prompt at all.
  */
-function buildInteractionPolicy() {
+function buildInteractionPolicy(passkeys) {
   const policy = interactionPolicy.base();
   const stepUpCheck = new interactionPolicy.Check(
     STEP_UP_REASON,
-    'the requested authentication context class needs a second factor',
+    'the requested authentication context class needs a stronger factor',
     (ctx) => {
       const { session, params } = ctx.oidc;
-      if (!session.accountId || isTwoFactorAcr(session.acr)) {
+      if (!session.accountId) {
         return interactionPolicy.Check.NO_NEED_TO_PROMPT;
       }
-      const requirement = secondFactorRequirement(parseAcrValues(params.acr_values));
       const account = findAccountById(session.accountId);
-      if (mustUseSecondFactor(requirement, account?.hasSecondFactor ?? false)) {
+      const requested = requestedLevels(parseAcrValues(params.acr_values));
+      const target = targetLevel(requested, enrolledFactors(account, passkeys));
+      if (levelOfAcr(session.acr) < target) {
         return interactionPolicy.Check.REQUEST_PROMPT;
       }
       return interactionPolicy.Check.NO_NEED_TO_PROMPT;
@@ -187,8 +195,11 @@ async function renderLogout(ctx, form) {
   ctx.body = logoutPage({ form, host: ctx.host, autoSubmit });
 }
 
-/** Builds the oidc-provider configuration from `readSettings` output. */
-export function buildConfiguration(settings) {
+/**
+ * Builds the oidc-provider configuration from `readSettings` output. `passkeys` is the Passkeys store
+ * that the login prompt check consults.
+ */
+export function buildConfiguration(settings, { passkeys }) {
   return {
     clients: [clientMetadata(settings)],
     jwks: generateSigningKeys(),
@@ -218,7 +229,7 @@ export function buildConfiguration(settings) {
     issueRefreshToken: async (_ctx, client) => client.clientId === CLIENT_ID && client.grantTypeAllowed('refresh_token'),
     extraTokenClaims: authenticationClaimsForAccessToken,
     interactions: {
-      policy: buildInteractionPolicy(),
+      policy: buildInteractionPolicy(passkeys),
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
     },
     pkce: { required: () => true },

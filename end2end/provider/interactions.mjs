@@ -1,13 +1,15 @@
-// Interaction routes (password step, one-time code step) and the dev mailbox, as Koa middleware that
-// runs after oidc-provider's own routes.
+// Interaction routes (password, one-time code and passkey steps), the passkey frame and the dev endpoints,
+// as Koa middleware that runs before oidc-provider's own routes and passes on every other request.
 //
 // Flow of a login prompt:
 // 1. Without a session, or when a built-in login check fired (max_age, prompt=login, id_token_hint), the
-//    user enters a password. Otherwise only the step-up check fired and the session's password sign-in
-//    remains valid.
-// 2. When the request's acr_values need a second factor and the account has one, a one-time code goes to
-//    the dev mailbox and the user enters it. Without an enrolled factor the interaction ends with the
-//    `unmet_authentication_requirements` error, which oidc-provider redirects to the client.
+//    user enters a password. Otherwise only the step-up check fired, and the factors of the session count
+//    as proven.
+// 2. The request's acr_values give a target level for the account (levels.mjs). Below it, the next step is
+//    a one-time code (to the dev mailbox) for `urn:okta:loa:2fa:any`, and the passkey page for `phr`.
+//    There the user signs in with a registered passkey. Once password and code are proven, the page also
+//    offers to register one first. An account without a second factor ends with
+//    `unmet_authentication_requirements`, which oidc-provider redirects to the client.
 // 3. The result carries the acr, amr and time of this authentication, which oidc-provider stores in the
 //    session and stamps on codes and tokens.
 
@@ -16,26 +18,37 @@ import { errors } from 'oidc-provider';
 import { findAccountById, listDemoAccounts, verifyPassword } from './accounts.mjs';
 import { STEP_UP_REASON } from './config.mjs';
 import {
+  AMR,
+  Level,
   PASSWORD_LEVEL,
-  SecondFactor,
+  Step,
   TWO_FACTOR_LEVEL,
-  mustUseSecondFactor,
+  enrolledFactors,
+  levelOfAmr,
+  mayRegisterPasskey,
+  nextStep,
   parseAcrValues,
-  secondFactorRequirement,
+  phishingResistantLevel,
+  requestedLevels,
+  targetLevel,
 } from './levels.mjs';
 import { CodeCheck } from './one-time-codes.mjs';
-import { codePage, errorPage, loginPage } from './views.mjs';
+import { Ceremony, PasskeyRejected } from './passkeys.mjs';
+import { codePage, errorPage, loginPage, passkeyFramePage, passkeyPage } from './views.mjs';
 
 const MAX_FORM_BYTES = 8 * 1024;
 const INVALID_CREDENTIALS = 'Invalid username or password.';
+const PASSKEY_REJECTED = 'The passkey could not be verified. Try again.';
 const CODE_MESSAGES = Object.freeze({
   [CodeCheck.invalid]: 'Invalid code. Enter the latest code from the dev mailbox.',
   [CodeCheck.expired]: 'The code has expired. Send a new code.',
   [CodeCheck.tooManyAttempts]: 'Too many invalid codes. Send a new code.',
 });
 
-const INTERACTION_ROUTE = /^\/interaction\/([\w-]+)(\/login|\/code|\/code\/resend|\/abort)?$/;
+const INTERACTION_ROUTE = /^\/interaction\/([\w-]+)(\/login|\/code|\/code\/resend|\/passkey|\/abort)?$/;
 const MAILBOX_ROUTE = /^\/dev\/mailbox\/([\w.-]+)$/;
+const DEV_PASSKEYS_ROUTE = /^\/dev\/passkeys\/([\w.-]+)$/;
+const PASSKEY_FRAME_PATH = '/passkey/frame';
 
 class HttpError extends Error {
   constructor(status, message) {
@@ -76,7 +89,7 @@ function seeOther(ctx, location) {
   ctx.redirect(location);
 }
 
-/** Reports whether this interaction needs a password, as opposed to a second factor on top of the session. */
+/** Reports whether this interaction needs a password, as opposed to stronger factors on top of the session. */
 function needsPassword(interaction) {
   if (!interaction.session?.accountId) {
     return true;
@@ -84,14 +97,24 @@ function needsPassword(interaction) {
   return interaction.prompt.reasons.some((reason) => reason !== STEP_UP_REASON);
 }
 
-function requirementOf(interaction) {
-  return secondFactorRequirement(parseAcrValues(interaction.params.acr_values));
+function requestedLevelsOf(interaction) {
+  return requestedLevels(parseAcrValues(interaction.params.acr_values));
+}
+
+/** Returns the `acr` and `amr` that the proven methods `amr` give. */
+function resultLevel(amr) {
+  const level = levelOfAmr(amr);
+  if (level === Level.phishingResistant) {
+    return phishingResistantLevel(amr.filter((method) => method !== AMR.passkey));
+  }
+  return level === Level.twoFactor ? TWO_FACTOR_LEVEL : PASSWORD_LEVEL;
 }
 
 /**
- * Creates the middleware. `codes` is a OneTimeCodes store, `mailbox` a DevMailbox, `log` the logger.
+ * Creates the middleware. `settings` is the output of readSettings, `codes` a OneTimeCodes store,
+ * `mailbox` a DevMailbox, `passkeys` a Passkeys store, `progress` a SignInProgress and `log` the logger.
  */
-export function interactionRoutes({ provider, codes, mailbox, log }) {
+export function interactionRoutes({ provider, settings, codes, mailbox, passkeys, progress, log }) {
   async function loadInteraction(ctx, uid) {
     const interaction = await provider.interactionDetails(ctx.req, ctx.res);
     if (interaction.uid !== uid) {
@@ -104,14 +127,40 @@ export function interactionRoutes({ provider, codes, mailbox, log }) {
     return interaction;
   }
 
+  /**
+   * Returns `{ accountId, amr }` proven so far: what this interaction recorded, or else the session's
+   * methods when only the step-up check fired. Returns `undefined` when the password comes first.
+   */
+  function provenFactors(interaction) {
+    const recorded = progress.get(interaction.uid);
+    if (recorded) {
+      return recorded;
+    }
+    if (needsPassword(interaction)) {
+      return undefined;
+    }
+    return { accountId: interaction.session.accountId, amr: interaction.session.amr ?? [] };
+  }
+
+  function targetFor(interaction, account) {
+    return targetLevel(requestedLevelsOf(interaction), enrolledFactors(account, passkeys));
+  }
+
+  function forget(uid) {
+    codes.discard(uid);
+    passkeys.discard(uid);
+    progress.discard(uid);
+  }
+
   async function finish(ctx, result) {
     const returnTo = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
     seeOther(ctx, returnTo);
   }
 
   function finishSignIn(ctx, interaction, accountId, level) {
+    forget(interaction.uid);
     log.info('sign-in completed', {
-      'interaction.uid': interaction.uid, 'user.sub': accountId, 'auth.acr': level.acr,
+      'interaction.uid': interaction.uid, 'user.sub': accountId, 'auth.acr': level.acr, 'auth.amr': level.amr.join(','),
     });
     return finish(ctx, {
       login: { accountId, acr: level.acr, amr: [...level.amr], ts: epochSeconds(), remember: true },
@@ -119,17 +168,24 @@ export function interactionRoutes({ provider, codes, mailbox, log }) {
   }
 
   function finishUnmet(ctx, interaction, accountId) {
-    log.info('second factor required but not enrolled', {
+    forget(interaction.uid);
+    log.info('requested level cannot be reached by the account', {
       'interaction.uid': interaction.uid, 'user.sub': accountId, 'auth.acr_values': interaction.params.acr_values,
     });
     return finish(ctx, {
       error: 'unmet_authentication_requirements',
-      error_description: 'the account has no second factor enrolled, so the requested acr_values cannot be met',
+      error_description: 'the account has no factor enrolled that meets the requested acr_values',
     });
   }
 
   async function renderLogin(ctx, interaction, { login, errorMessage } = {}) {
-    const requirement = requirementOf(interaction);
+    const { required, preferred } = requestedLevelsOf(interaction);
+    let stepUp;
+    if (required >= Level.phishingResistant) {
+      stepUp = 'phishingResistant';
+    } else if (preferred >= Level.twoFactor) {
+      stepUp = 'twoFactor';
+    }
     const client = await provider.Client.find(interaction.params.client_id);
     sendHtml(ctx, loginPage({
       uid: interaction.uid,
@@ -137,12 +193,53 @@ export function interactionRoutes({ provider, codes, mailbox, log }) {
       demoAccounts: listDemoAccounts(),
       login,
       errorMessage,
-      secondFactorRequested: requirement !== SecondFactor.notRequested,
+      stepUp,
     }));
   }
 
   function renderCode(ctx, interaction, accountId, errorMessage) {
     sendHtml(ctx, codePage({ uid: interaction.uid, login: accountId, errorMessage }));
+  }
+
+  async function renderPasskey(ctx, interaction, proven, errorMessage) {
+    const account = findAccountById(proven.accountId);
+    const mayRegister = mayRegisterPasskey(proven.amr);
+    const options = await passkeys.start(interaction.uid, account, { registration: mayRegister, authentication: true });
+    const frameUrl = `${settings.passkeyOrigin}${PASSKEY_FRAME_PATH}#${encodeURIComponent(JSON.stringify(options))}`;
+    sendHtml(ctx, passkeyPage({
+      uid: interaction.uid,
+      login: account.accountId,
+      frameUrl,
+      passkeyOrigin: settings.passkeyOrigin,
+      hasPasskey: passkeys.has(account.accountId),
+      mayRegister,
+      errorMessage,
+    }), errorMessage ? 400 : 200);
+  }
+
+  /**
+   * Takes the step after a factor was verified in this request: finishes the sign-in, or records the
+   * proven factors and continues with a one-time code or the passkey page, or ends with unmet.
+   */
+  async function advance(ctx, interaction, proven) {
+    const account = findAccountById(proven.accountId);
+    const step = nextStep(targetFor(interaction, account), proven.amr, enrolledFactors(account, passkeys));
+    switch (step) {
+      case Step.done:
+        await finishSignIn(ctx, interaction, proven.accountId, resultLevel(proven.amr));
+        return;
+      case Step.oneTimeCode:
+        progress.record(interaction.uid, proven.accountId, proven.amr);
+        codes.issue(interaction.uid, proven.accountId);
+        seeOther(ctx, `/interaction/${interaction.uid}`);
+        return;
+      case Step.passkey:
+        progress.record(interaction.uid, proven.accountId, proven.amr);
+        seeOther(ctx, `/interaction/${interaction.uid}`);
+        return;
+      default:
+        await finishUnmet(ctx, interaction, proven.accountId);
+    }
   }
 
   async function showInteraction(ctx, uid) {
@@ -152,19 +249,33 @@ export function interactionRoutes({ provider, codes, mailbox, log }) {
       renderCode(ctx, interaction, pendingAccountId);
       return;
     }
-    if (needsPassword(interaction)) {
+    const proven = provenFactors(interaction);
+    if (!proven) {
       await renderLogin(ctx, interaction);
       return;
     }
 
-    // Only the step-up check fired, so the session's password sign-in remains valid and a second factor is due.
-    const account = findAccountById(interaction.session.accountId);
-    if (!account?.hasSecondFactor) {
-      await finishUnmet(ctx, interaction, interaction.session.accountId);
-      return;
+    const account = findAccountById(proven.accountId);
+    const step = nextStep(targetFor(interaction, account), proven.amr, enrolledFactors(account, passkeys));
+    switch (step) {
+      case Step.oneTimeCode:
+        progress.record(uid, proven.accountId, proven.amr);
+        codes.issue(uid, proven.accountId);
+        renderCode(ctx, interaction, proven.accountId);
+        return;
+      case Step.passkey:
+        await renderPasskey(ctx, interaction, proven);
+        return;
+      case Step.unmet:
+        await finishUnmet(ctx, interaction, proven.accountId);
+        return;
+      default:
+        // The proven factors already meet the target although a prompt fired. Finishing here would renew
+        // auth_time without any factor, so the password is asked for instead.
+        log.warn('step-up prompt without a missing factor', { 'interaction.uid': uid, 'user.sub': proven.accountId });
+        progress.discard(uid);
+        await renderLogin(ctx, interaction);
     }
-    codes.issue(uid, account.accountId);
-    renderCode(ctx, interaction, account.accountId);
   }
 
   async function submitPassword(ctx, uid) {
@@ -178,18 +289,8 @@ export function interactionRoutes({ provider, codes, mailbox, log }) {
       return;
     }
 
-    codes.discard(uid);
-    const requirement = requirementOf(interaction);
-    if (!mustUseSecondFactor(requirement, account.hasSecondFactor)) {
-      await finishSignIn(ctx, interaction, account.accountId, PASSWORD_LEVEL);
-      return;
-    }
-    if (!account.hasSecondFactor) {
-      await finishUnmet(ctx, interaction, account.accountId);
-      return;
-    }
-    codes.issue(uid, account.accountId);
-    seeOther(ctx, `/interaction/${uid}`);
+    forget(uid);
+    await advance(ctx, interaction, { accountId: account.accountId, amr: [AMR.password] });
   }
 
   async function submitCode(ctx, uid) {
@@ -203,7 +304,8 @@ export function interactionRoutes({ provider, codes, mailbox, log }) {
 
     const outcome = codes.verify(uid, form.get('code'));
     if (outcome === CodeCheck.valid) {
-      await finishSignIn(ctx, interaction, accountId, TWO_FACTOR_LEVEL);
+      const before = progress.get(uid)?.amr ?? [AMR.password];
+      await advance(ctx, interaction, { accountId, amr: [...new Set([...before, AMR.oneTimeCode])] });
       return;
     }
     log.info('one-time code rejected', { 'interaction.uid': uid, 'user.sub': accountId, reason: outcome });
@@ -219,9 +321,56 @@ export function interactionRoutes({ provider, codes, mailbox, log }) {
     seeOther(ctx, `/interaction/${uid}`);
   }
 
+  async function submitPasskey(ctx, uid) {
+    const interaction = await loadInteraction(ctx, uid);
+    const form = await readForm(ctx);
+    const proven = provenFactors(interaction);
+    if (!proven) {
+      seeOther(ctx, `/interaction/${uid}`);
+      return;
+    }
+    const ceremony = form.get('ceremony');
+    if (ceremony !== Ceremony.registration && ceremony !== Ceremony.authentication) {
+      throw new HttpError(400, 'The ceremony must be "registration" or "authentication".');
+    }
+    let response;
+    try {
+      response = JSON.parse(form.get('credential') ?? '');
+    } catch {
+      throw new HttpError(400, 'The passkey response is not valid JSON.');
+    }
+    if (typeof response !== 'object' || response === null || typeof response.response !== 'object') {
+      throw new HttpError(400, 'The passkey response is not a WebAuthn credential.');
+    }
+
+    const fields = { 'interaction.uid': uid, 'user.sub': proven.accountId, 'passkey.ceremony': ceremony };
+    try {
+      if (ceremony === Ceremony.registration) {
+        // NOTE: the session's two factors count however long ago they were proven. A deployed provider
+        // would ask for recent ones before it adds a credential.
+        if (!mayRegisterPasskey(proven.amr)) {
+          throw new PasskeyRejected('registration needs two proven factors');
+        }
+        const credentialId = await passkeys.finishRegistration(uid, proven.accountId, response);
+        log.info('passkey registered', { ...fields, 'passkey.id': credentialId });
+        seeOther(ctx, `/interaction/${uid}`);
+        return;
+      }
+      const credentialId = await passkeys.finishAuthentication(uid, proven.accountId, response);
+      log.info('passkey verified', { ...fields, 'passkey.id': credentialId });
+      await finishSignIn(ctx, interaction, proven.accountId, phishingResistantLevel(proven.amr));
+    } catch (error) {
+      if (!(error instanceof PasskeyRejected)) {
+        throw error;
+      }
+      log.info('passkey response rejected', { ...fields, reason: error.message });
+      await renderPasskey(ctx, interaction, proven, PASSKEY_REJECTED);
+    }
+  }
+
   async function abort(ctx, uid) {
     const interaction = await loadInteraction(ctx, uid);
-    codes.discard(uid);
+    forget(uid);
     log.info('sign-in cancelled by the user', { 'interaction.uid': interaction.uid });
     await finish(ctx, { error: 'access_denied', error_description: 'End-User aborted interaction' });
   }
@@ -237,11 +386,35 @@ export function interactionRoutes({ provider, codes, mailbox, log }) {
     ctx.body = message;
   }
 
+  /** Lists (GET) or deletes (DELETE) the passkeys of a demo account, so tests can start without one. */
+  function devPasskeys(ctx, login) {
+    ctx.set('Cache-Control', 'no-store');
+    if (!findAccountById(login)) {
+      ctx.status = 404;
+      ctx.body = { error: 'not_found', error_description: `no account ${login}` };
+      return;
+    }
+    if (ctx.method === 'DELETE') {
+      const deleted = passkeys.removeAll(login);
+      log.info('dev passkeys deleted', { login, count: deleted });
+      ctx.body = { login, deleted };
+      return;
+    }
+    ctx.body = { login, passkeys: passkeys.list(login) };
+  }
+
+  function passkeyFrame(ctx) {
+    const { html, contentSecurityPolicy } = passkeyFramePage({ topOrigin: settings.issuer });
+    ctx.set('Content-Security-Policy', contentSecurityPolicy);
+    sendHtml(ctx, html);
+  }
+
   const handlers = {
     'GET ': showInteraction,
     'POST /login': submitPassword,
     'POST /code': submitCode,
     'POST /code/resend': resendCode,
+    'POST /passkey': submitPasskey,
     'POST /abort': abort,
   };
 
@@ -249,6 +422,15 @@ export function interactionRoutes({ provider, codes, mailbox, log }) {
     const mailboxMatch = MAILBOX_ROUTE.exec(ctx.path);
     if (mailboxMatch && ctx.method === 'GET') {
       readMailbox(ctx, mailboxMatch[1]);
+      return;
+    }
+    const devPasskeysMatch = DEV_PASSKEYS_ROUTE.exec(ctx.path);
+    if (devPasskeysMatch && (ctx.method === 'GET' || ctx.method === 'DELETE')) {
+      devPasskeys(ctx, devPasskeysMatch[1]);
+      return;
+    }
+    if (ctx.path === PASSKEY_FRAME_PATH && ctx.method === 'GET') {
+      passkeyFrame(ctx);
       return;
     }
 

@@ -1,8 +1,9 @@
 // Self-test of the development provider: `node end2end/provider/selftest.mjs`.
 //
 // Starts the provider twice on 127.0.0.1 (a public client, then a confidential one), drives authorization
-// code + PKCE flows over HTTP with a small cookie jar, checks tokens, step-up, refresh and logout, and stops
-// both processes. Exits non-zero when a check fails. The last line reads "N passed, N failed".
+// code + PKCE flows over HTTP with a small cookie jar, and stops both processes. The checks cover tokens,
+// step-up, refresh, logout and passkeys, with a software authenticator in place of the browser. Exits
+// non-zero when a check fails. The last line reads "N passed, N failed".
 // Ports: SELFTEST_OP_PORT (default 4400) and the next one. Nothing listens on the app origin: redirects to
 // it are read from the Location header and not followed.
 
@@ -12,7 +13,9 @@ import { createHash, createPublicKey, randomBytes, verify as verifySignature } f
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 
+import { Level, Step, nextStep, requestedLevels, targetLevel } from './levels.mjs';
 import { CodeCheck, DevMailbox, MAX_FAILED_ATTEMPTS, OneTimeCodes } from './one-time-codes.mjs';
+import { SoftwareAuthenticator } from './software-authenticator.mjs';
 
 const SERVER_SCRIPT = fileURLToPath(new URL('./server.mjs', import.meta.url));
 const BASE_PORT = Number(process.env.SELFTEST_OP_PORT ?? 4400);
@@ -21,6 +24,7 @@ const SCOPE = 'openid profile email offline_access';
 const ACR_1FA_PWD = 'urn:okta:loa:1fa:pwd';
 const ACR_2FA = 'urn:okta:loa:2fa:any';
 const ACR_2FA_IF_POSSIBLE = 'urn:okta:loa:2fa:any:ifpossible';
+const ACR_PHR = 'phr';
 const STARTUP_TIMEOUT_MS = 10_000;
 const MAX_REDIRECTS = 10;
 
@@ -182,6 +186,34 @@ function isCodePage(page) {
   return page?.html.includes('name="code"') && page.html.includes('data-testid="otp-submit"');
 }
 
+function isPasskeyPage(page) {
+  return page?.html.includes('data-testid="passkey-frame"') ?? false;
+}
+
+const HTML_ENTITIES = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'" };
+
+/** Reads the frame URL of a passkey page and the ceremony options in its fragment. */
+function passkeyFrame(page) {
+  const match = /<iframe data-testid="passkey-frame"[^>]*src="([^"]+)"/.exec(page.html);
+  assert.ok(match, 'the passkey page must embed the passkey frame');
+  const src = match[1].replace(/&(amp|lt|gt|quot|#39);/g, (entity) => HTML_ENTITIES[entity]);
+  const url = new URL(src);
+  return { url, options: JSON.parse(decodeURIComponent(url.hash.slice(1))) };
+}
+
+function passkeyOrigin(provider) {
+  return `http://localhost:${new URL(provider.issuer).port}`;
+}
+
+/** Client data origins of a ceremony run in the provider's frame, as Chromium reports them. */
+function framedOrigins(provider) {
+  return { origin: passkeyOrigin(provider), topOrigin: provider.issuer };
+}
+
+async function submitPasskey(browser, provider, page, ceremony, credential) {
+  return browser.submit(provider, page, '/passkey', { ceremony, credential: JSON.stringify(credential) });
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // OAuth helpers
 
@@ -299,6 +331,17 @@ async function newCode(provider, login, afterId) {
   return json.code;
 }
 
+async function deletePasskeys(provider, login) {
+  const response = await fetch(`${provider.issuer}/dev/passkeys/${login}`, { method: 'DELETE' });
+  assert.equal(response.status, 200, `deleting the passkeys of ${login}`);
+  return response.json();
+}
+
+async function listPasskeys(provider, login) {
+  const response = await fetch(`${provider.issuer}/dev/passkeys/${login}`);
+  return { status: response.status, json: await response.json() };
+}
+
 const PASSWORDS = { alice: 'alice-password', bob: 'bob-password' };
 
 /** Runs a password sign-in (with a code step when the request requires one) and returns the tokens. */
@@ -312,6 +355,29 @@ async function signIn(browser, provider, login, options = {}) {
     result = await browser.submit(provider, result.page, '/code', { code });
   }
   return exchangeCode(provider, { ...result, pkce: flow.pkce, state: flow.state });
+}
+
+/**
+ * Gives alice exactly one passkey, held by `authenticator`: a two-factor sign-in, then a `phr` request
+ * that registers it and signs in with it. Returns the tokens of that `phr` sign-in.
+ */
+async function enrolPasskey(browser, provider, authenticator) {
+  await deletePasskeys(provider, 'alice');
+  await signIn(browser, provider, 'alice', { acrValues: ACR_2FA });
+  const flow = await authorize(browser, provider, { acrValues: ACR_PHR });
+  assert.ok(isPasskeyPage(flow.page), 'a phr request of a two-factor session must show the passkey page');
+  const { options } = passkeyFrame(flow.page);
+  const registered = await submitPasskey(
+    browser, provider, flow.page, 'registration', authenticator.create(options.registration, framedOrigins(provider)),
+  );
+  assert.ok(isPasskeyPage(registered.page), 'after registration the passkey page must offer sign-in');
+  assert.equal(errorText(registered.page.html), undefined, 'the registration must be accepted');
+  const signInOptions = passkeyFrame(registered.page).options.authentication;
+  assert.ok(signInOptions, 'after registration the passkey page must offer sign-in');
+  const signedIn = await submitPasskey(
+    browser, provider, registered.page, 'authentication', authenticator.get(signInOptions, framedOrigins(provider)),
+  );
+  return exchangeCode(provider, { ...signedIn, pkce: flow.pkce, state: flow.state });
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -467,11 +533,13 @@ check('two-factor session meets a later 2FA request', async ({ op }) => {
 check('max_age=0 asks for the password', async ({ op }) => {
   const browser = new Browser();
   await signIn(browser, op, 'alice', { acrValues: ACR_2FA });
+  const requestedAt = Math.floor(Date.now() / 1000);
   const flow = await authorize(browser, op, { maxAge: 0 });
   assert.ok(isLoginPage(flow.page), 'max_age=0 must show the login page even within the same second');
   const done = await browser.submit(op, flow.page, '/login', { login: 'alice', password: PASSWORDS.alice });
   const idToken = await verifyJwt(op, (await exchangeCode(op, { ...done, pkce: flow.pkce, state: flow.state })).id_token);
   assert.equal(idToken.payload.acr, ACR_1FA_PWD, 'a password-only re-authentication resets acr');
+  assert.ok(idToken.payload.auth_time >= requestedAt, 'auth_time must not precede the max_age=0 request');
 });
 
 check('prompt=login asks for the password again', async ({ op }) => {
@@ -508,6 +576,227 @@ check('one-factor acr_values never ask for a code', async ({ op }) => {
   const browser = new Browser();
   const tokens = await signIn(browser, op, 'alice', { acrValues: 'urn:okta:loa:1fa:any' });
   assert.equal((await verifyJwt(op, tokens.access_token)).payload.acr, ACR_1FA_PWD);
+});
+
+check('phr step-up of a 2FA session shows the passkey page', async ({ op }) => {
+  await deletePasskeys(op, 'alice');
+  const browser = new Browser();
+  await signIn(browser, op, 'alice', { acrValues: ACR_2FA });
+  const before = await latestMessageId(op, 'alice');
+
+  const flow = await authorize(browser, op, { acrValues: ACR_PHR });
+  assert.ok(isPasskeyPage(flow.page), 'a phr request of a two-factor session must show the passkey page');
+  assert.ok(!isCodePage(flow.page), 'a two-factor session must not be asked for another code');
+  assert.equal(await latestMessageId(op, 'alice'), before, 'no code must be sent');
+  const { url, options } = passkeyFrame(flow.page);
+  assert.equal(url.origin, passkeyOrigin(op));
+  assert.equal(url.pathname, '/passkey/frame');
+  assert.equal(options.registration.rp.id, 'localhost');
+  assert.equal(options.registration.authenticatorSelection.residentKey, 'required');
+  assert.equal(options.registration.authenticatorSelection.userVerification, 'required');
+  assert.equal(options.authentication, undefined, 'without a passkey there is nothing to sign in with');
+});
+
+check('phr request of a password session asks for the code first', async ({ op }) => {
+  await deletePasskeys(op, 'alice');
+  const browser = new Browser();
+  await signIn(browser, op, 'alice');
+  const before = await latestMessageId(op, 'alice');
+
+  const flow = await authorize(browser, op, { acrValues: ACR_PHR });
+  assert.ok(isCodePage(flow.page), 'registration needs the one-time code first');
+  const code = await newCode(op, 'alice', before);
+  const afterCode = await browser.submit(op, flow.page, '/code', { code });
+  assert.ok(isPasskeyPage(afterCode.page), 'after the code the passkey page must follow');
+  assert.ok(passkeyFrame(afterCode.page).options.registration, 'the passkey page must offer registration');
+});
+
+check('passkey registration and sign-in issue phr tokens', async ({ op }) => {
+  const startedAt = Math.floor(Date.now() / 1000);
+  const tokens = await enrolPasskey(new Browser(), op, new SoftwareAuthenticator());
+
+  const accessToken = await verifyJwt(op, tokens.access_token);
+  assert.equal(accessToken.payload.acr, ACR_PHR);
+  assert.deepEqual(accessToken.payload.amr, ['pwd', 'otp', 'hwk']);
+  assert.ok(accessToken.payload.auth_time >= startedAt, 'auth_time must be the time of the passkey sign-in');
+  const idToken = await verifyJwt(op, tokens.id_token);
+  assert.equal(idToken.payload.acr, ACR_PHR);
+  assert.deepEqual(idToken.payload.amr, ['pwd', 'otp', 'hwk']);
+  assert.equal(idToken.payload.auth_time, accessToken.payload.auth_time);
+
+  const { json } = await listPasskeys(op, 'alice');
+  assert.equal(json.passkeys.length, 1, 'alice must have the one registered passkey');
+});
+
+check('registered passkey steps up a password session', async ({ op }) => {
+  const authenticator = new SoftwareAuthenticator();
+  await enrolPasskey(new Browser(), op, authenticator);
+  const browser = new Browser();
+  await signIn(browser, op, 'alice');
+  const before = await latestMessageId(op, 'alice');
+
+  const flow = await authorize(browser, op, { acrValues: ACR_PHR });
+  assert.ok(isPasskeyPage(flow.page), 'an account with a passkey must go straight to the passkey page');
+  const { options } = passkeyFrame(flow.page);
+  assert.equal(options.registration, undefined, 'a one-factor session must not register passkeys');
+  assert.deepEqual(options.authentication.allowCredentials.map(({ id }) => id), [authenticator.credentialId]);
+  assert.equal(options.authentication.userVerification, 'required');
+  const assertion = authenticator.get(options.authentication, framedOrigins(op));
+  const done = await submitPasskey(browser, op, flow.page, 'authentication', assertion);
+  const tokens = await exchangeCode(op, { ...done, pkce: flow.pkce, state: flow.state });
+  const idToken = await verifyJwt(op, tokens.id_token);
+  assert.equal(idToken.payload.acr, ACR_PHR);
+  assert.deepEqual(idToken.payload.amr, ['pwd', 'hwk']);
+  assert.equal(await latestMessageId(op, 'alice'), before, 'no code must be sent');
+});
+
+check('passkey responses failing a check are rejected', async ({ op }) => {
+  const authenticator = new SoftwareAuthenticator();
+  await enrolPasskey(new Browser(), op, authenticator);
+  const browser = new Browser();
+  await signIn(browser, op, 'alice');
+  const flow = await authorize(browser, op, { acrValues: ACR_PHR });
+  const framed = framedOrigins(op);
+  const replayed = authenticator.get(passkeyFrame(flow.page).options.authentication, framed);
+
+  const variants = [
+    ['origin is the issuer', { ...framed, origin: op.issuer }],
+    ['origin is another port', { ...framed, origin: 'http://localhost:1' }],
+    ['not in a cross-origin frame', { origin: framed.origin }],
+    ['topOrigin is another page', { ...framed, topOrigin: 'http://127.0.0.1:1' }],
+    ['user not verified', { ...framed, userVerified: false }],
+  ];
+  let page = flow.page;
+  for (const [name, clientOptions] of variants) {
+    const response = authenticator.get(passkeyFrame(page).options.authentication, clientOptions);
+    const result = await submitPasskey(browser, op, page, 'authentication', response);
+    assert.ok(isPasskeyPage(result.page), `${name}: the passkey page must be shown again`);
+    assert.equal(result.page.status, 400, `${name}: status`);
+    assert.equal(errorText(result.page.html), 'The passkey could not be verified. Try again.', name);
+    page = result.page;
+  }
+
+  const replay = await submitPasskey(browser, op, page, 'authentication', replayed);
+  assert.ok(isPasskeyPage(replay.page), 'a response to an earlier challenge must be rejected');
+  const forged = await submitPasskey(browser, op, replay.page, 'registration', new SoftwareAuthenticator().create(
+    { challenge: 'forged', rp: { id: 'localhost' }, user: { id: 'forged' } },
+    framed,
+  ));
+  assert.ok(isPasskeyPage(forged.page), 'a one-factor session must not register a passkey');
+  assert.equal((await listPasskeys(op, 'alice')).json.passkeys.length, 1, 'no passkey must be added');
+
+  const assertion = authenticator.get(passkeyFrame(forged.page).options.authentication, framed);
+  const accepted = await submitPasskey(browser, op, forged.page, 'authentication', assertion);
+  assert.ok(accepted.callback, 'a valid response must still be accepted after rejected ones');
+});
+
+check('account without second factor cannot reach phr', async ({ op }) => {
+  const browser = new Browser();
+  const fresh = await authorize(browser, op, { acrValues: ACR_PHR });
+  const afterPassword = await browser.submit(op, fresh.page, '/login', { login: 'bob', password: PASSWORDS.bob });
+  assert.ok(afterPassword.callback, 'bob must be sent back to the app');
+  assert.equal(afterPassword.callback.searchParams.get('error'), 'unmet_authentication_requirements');
+
+  await signIn(browser, op, 'bob');
+  const stepUp = await authorize(browser, op, { acrValues: ACR_PHR });
+  assert.equal(stepUp.callback?.searchParams.get('error'), 'unmet_authentication_requirements');
+});
+
+check('phr session meets later 2FA and phr requests', async ({ op }) => {
+  const browser = new Browser();
+  await enrolPasskey(browser, op, new SoftwareAuthenticator());
+  for (const acrValues of [ACR_2FA, ACR_PHR]) {
+    const again = await authorize(browser, op, { acrValues });
+    const accessToken = await verifyJwt(op, (await exchangeCode(op, again)).access_token);
+    assert.equal(accessToken.payload.acr, ACR_PHR, `a request for ${acrValues} keeps the phr session`);
+  }
+});
+
+check('phr with max_age asks for password and passkey', async ({ op }) => {
+  const authenticator = new SoftwareAuthenticator();
+  const browser = new Browser();
+  await enrolPasskey(browser, op, authenticator);
+  const requestedAt = Math.floor(Date.now() / 1000);
+
+  const flow = await authorize(browser, op, { acrValues: ACR_PHR, maxAge: 0 });
+  assert.ok(isLoginPage(flow.page), 'max_age=0 must ask for the password first');
+  assert.match(flow.page.html, /a passkey follows the password/);
+  const afterPassword = await browser.submit(op, flow.page, '/login', { login: 'alice', password: PASSWORDS.alice });
+  assert.ok(isPasskeyPage(afterPassword.page), 'the passkey must follow the password');
+  const options = passkeyFrame(afterPassword.page).options.authentication;
+  const assertion = authenticator.get(options, framedOrigins(op));
+  const done = await submitPasskey(browser, op, afterPassword.page, 'authentication', assertion);
+  const tokens = await exchangeCode(op, { ...done, pkce: flow.pkce, state: flow.state });
+  const idToken = await verifyJwt(op, tokens.id_token);
+  assert.equal(idToken.payload.acr, ACR_PHR);
+  assert.deepEqual(idToken.payload.amr, ['pwd', 'hwk']);
+  assert.ok(idToken.payload.auth_time >= requestedAt, 'auth_time must not precede the request');
+});
+
+check('passkey frame allows only its script and the issuer', async ({ op }) => {
+  const response = await fetch(`${op.issuer}/passkey/frame`);
+  assert.equal(response.status, 200);
+  const html = await response.text();
+  const policy = response.headers.get('content-security-policy');
+  assert.ok(policy.includes(`frame-ancestors ${op.issuer}`), `frame-ancestors must name the issuer: ${policy}`);
+  const script = /<script>([\s\S]*)<\/script>/.exec(html)[1];
+  const hash = createHash('sha256').update(script, 'utf8').digest('base64');
+  assert.ok(policy.includes(`script-src 'sha256-${hash}'`), 'script-src must allow exactly the inline script');
+  assert.ok(html.includes('data-testid="passkey-register"'));
+  assert.ok(html.includes('data-testid="passkey-signin"'));
+  assert.ok(!/<script[^>]+src=/.test(html), 'the frame must load no external script');
+  assert.ok(!/<link[^>]+href="http/.test(html), 'the frame must load no external resource');
+});
+
+check('dev passkeys endpoint lists and deletes', async ({ op }) => {
+  await enrolPasskey(new Browser(), op, new SoftwareAuthenticator());
+  const listed = await listPasskeys(op, 'alice');
+  assert.equal(listed.status, 200);
+  assert.equal(listed.json.passkeys.length, 1);
+  assert.ok(Number.isInteger(listed.json.passkeys[0].created_at));
+  assert.deepEqual(await deletePasskeys(op, 'alice'), { login: 'alice', deleted: 1 });
+  assert.deepEqual((await listPasskeys(op, 'alice')).json.passkeys, []);
+  assert.equal((await listPasskeys(op, 'nobody')).status, 404);
+});
+
+check('target level follows acr_values and factors', async () => {
+  const alice = { hasSecondFactor: true, hasPasskey: false };
+  const aliceWithPasskey = { hasSecondFactor: true, hasPasskey: true };
+  const bob = { hasSecondFactor: false, hasPasskey: false };
+  const cases = [
+    [[], alice, Level.oneFactor],
+    [[ACR_2FA], alice, Level.twoFactor],
+    [[ACR_2FA], aliceWithPasskey, Level.twoFactor],
+    [[ACR_2FA], bob, Level.twoFactor],
+    [[ACR_2FA_IF_POSSIBLE], alice, Level.twoFactor],
+    [[ACR_2FA_IF_POSSIBLE], bob, Level.oneFactor],
+    [[ACR_PHR], alice, Level.phishingResistant],
+    [[ACR_PHR], bob, Level.phishingResistant],
+    [[ACR_PHR, ACR_2FA], alice, Level.twoFactor],
+    [[ACR_PHR, ACR_2FA], aliceWithPasskey, Level.phishingResistant],
+    [[ACR_PHR, 'urn:okta:loa:1fa:any'], bob, Level.oneFactor],
+  ];
+  for (const [acrValues, factors, expected] of cases) {
+    const name = `${acrValues.join(' ')} ${JSON.stringify(factors)}`;
+    assert.equal(targetLevel(requestedLevels(acrValues), factors), expected, name);
+  }
+});
+
+check('next step registers passkeys only after two factors', async () => {
+  const alice = { hasSecondFactor: true, hasPasskey: false };
+  const cases = [
+    [Level.phishingResistant, ['pwd'], alice, Step.oneTimeCode],
+    [Level.phishingResistant, ['pwd', 'otp'], alice, Step.passkey],
+    [Level.phishingResistant, ['pwd'], { ...alice, hasPasskey: true }, Step.passkey],
+    [Level.phishingResistant, ['pwd'], { hasSecondFactor: false, hasPasskey: false }, Step.unmet],
+    [Level.phishingResistant, ['pwd', 'otp', 'hwk'], alice, Step.done],
+    [Level.twoFactor, ['pwd'], alice, Step.oneTimeCode],
+    [Level.twoFactor, ['pwd'], { hasSecondFactor: false, hasPasskey: false }, Step.unmet],
+    [Level.oneFactor, ['pwd'], alice, Step.done],
+  ];
+  for (const [target, amr, factors, expected] of cases) {
+    assert.equal(nextStep(target, amr, factors), expected, `target ${target}, amr ${amr.join(',')}`);
+  }
 });
 
 check('mailbox returns 404 without a message', async ({ op }) => {

@@ -10,6 +10,8 @@ import { CLIENT_ID, buildConfiguration, readSettings } from './config.mjs';
 import { interactionRoutes } from './interactions.mjs';
 import { log } from './log.mjs';
 import { DevMailbox, OneTimeCodes } from './one-time-codes.mjs';
+import { Passkeys } from './passkeys.mjs';
+import { SignInProgress } from './sign-in-progress.mjs';
 
 const LISTEN_HOST = '127.0.0.1';
 const SHUTDOWN_GRACE_MS = 3000;
@@ -42,10 +44,16 @@ function main() {
     process.exit(2);
   }
 
-  const provider = new Provider(settings.issuer, buildConfiguration(settings));
+  const passkeys = new Passkeys({
+    rpId: settings.passkeyRpId,
+    origin: settings.passkeyOrigin,
+    topOrigin: settings.issuer,
+  });
+  const provider = new Provider(settings.issuer, buildConfiguration(settings, { passkeys }));
   const mailbox = new DevMailbox({ log });
   const codes = new OneTimeCodes({ mailbox });
-  provider.use(interactionRoutes({ provider, codes, mailbox, log }));
+  const progress = new SignInProgress();
+  provider.use(interactionRoutes({ provider, settings, codes, mailbox, passkeys, progress, log }));
   subscribeToProviderEvents(provider);
 
   const server = createServer(provider.callback());
@@ -59,6 +67,7 @@ function main() {
       'client.id': CLIENT_ID,
       'client.auth': settings.clientSecret ? 'client_secret_basic' : 'none',
       'client.redirect_uri': settings.redirectUri,
+      'passkey.origin': settings.passkeyOrigin,
     });
   });
 

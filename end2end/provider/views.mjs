@@ -1,11 +1,18 @@
 // Server-rendered pages of the development provider: plain HTML forms, inline styles, no external assets.
 // Browser tests locate elements by `name` attributes and `data-testid`.
 
+import { createHash } from 'node:crypto';
+
 const ESCAPES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
 /** Escapes text for use in HTML content and quoted attribute values. */
 export function escapeHtml(value) {
   return String(value).replace(/[&<>"']/g, (character) => ESCAPES[character]);
+}
+
+/** Serializes a value as a JavaScript literal that is safe inside an inline `<script>` element. */
+function scriptLiteral(value) {
+  return JSON.stringify(value).replace(/</g, '\\u003c');
 }
 
 const STYLE = `
@@ -52,19 +59,27 @@ function cancelForm(uid) {
 function demoAccountsTable(accounts) {
   const rows = accounts.map((account) => `
       <tr><td>${escapeHtml(account.login)}</td><td>${escapeHtml(account.password)}</td>`
-    + `<td>${escapeHtml(account.name)}</td><td>${account.hasSecondFactor ? 'one-time code' : 'none'}</td></tr>`);
+    + `<td>${escapeHtml(account.name)}</td><td>${account.hasSecondFactor ? 'one-time code, passkey' : 'none'}</td></tr>`);
   return `<table data-testid="demo-accounts">
     <thead><tr><th>Login</th><th>Password</th><th>Name</th><th>Second factor</th></tr></thead>
     <tbody>${rows.join('')}
     </tbody>
-  </table>`;
+  </table>
+  <p class="note">An account with a one-time code registers a passkey, after the code, the first time an
+    application asks for <code>phr</code>. Passkeys are kept in memory until the provider restarts.</p>`;
 }
 
-/** Renders the password form. `clientName` is the application that started the sign-in. */
-export function loginPage({ uid, clientName, demoAccounts, login = '', errorMessage, secondFactorRequested }) {
-  const stepUpNote = secondFactorRequested
-    ? '<p class="note">This application asks for two-step verification: a one-time code follows the password.</p>'
-    : '';
+const STEP_UP_NOTES = Object.freeze({
+  twoFactor: 'This application asks for two-step verification: a one-time code follows the password.',
+  phishingResistant: 'This application asks for a phishing-resistant sign-in: a passkey follows the password.',
+});
+
+/**
+ * Renders the password form. `clientName` is the application that started the sign-in, and `stepUp`
+ * (`twoFactor`, `phishingResistant` or undefined) selects a note about the steps after the password.
+ */
+export function loginPage({ uid, clientName, demoAccounts, login = '', errorMessage, stepUp }) {
+  const stepUpNote = STEP_UP_NOTES[stepUp] ? `<p class="note">${escapeHtml(STEP_UP_NOTES[stepUp])}</p>` : '';
   return page('Sign in', `
   <h1>Sign in to ${escapeHtml(clientName)}</h1>
   ${errorBlock(errorMessage)}
@@ -98,6 +113,153 @@ export function codePage({ uid, login, errorMessage }) {
     <button type="submit" data-testid="otp-resend">Send a new code</button>
   </form>
   ${cancelForm(uid)}`);
+}
+
+/**
+ * Renders the passkey step on the issuer origin.
+ *
+ * The buttons sit in a frame from `passkeyOrigin`, because WebAuthn rejects the IP-literal issuer origin
+ * (see passkeys.mjs). `frameUrl` carries the ceremony options in its fragment. The frame posts the
+ * credential to this page, which submits it to `/interaction/{uid}/passkey` with this page's cookies.
+ */
+export function passkeyPage({ uid, login, frameUrl, passkeyOrigin, hasPasskey, mayRegister, errorMessage }) {
+  let instructions = 'Sign in with the passkey that you registered for this account.';
+  if (!hasPasskey) {
+    instructions = 'This account has no passkey yet. Register one on this device, then sign in with it.';
+  } else if (mayRegister) {
+    instructions = 'Sign in with your passkey, or register another one on this device first.';
+  }
+  const script = `(() => {
+    const frameOrigin = ${scriptLiteral(passkeyOrigin)};
+    const frame = document.querySelector('[data-testid=passkey-frame]');
+    const form = document.getElementById('passkey-form');
+
+    function showError(text) {
+      let element = document.querySelector('[data-testid=op-error]');
+      if (!element) {
+        element = document.createElement('p');
+        element.className = 'error';
+        element.setAttribute('role', 'alert');
+        element.dataset.testid = 'op-error';
+        frame.before(element);
+      }
+      element.textContent = text;
+    }
+
+    window.addEventListener('message', (event) => {
+      if (event.origin !== frameOrigin || event.source !== frame.contentWindow) {
+        return;
+      }
+      const message = event.data ?? {};
+      if (message.type === 'passkey-result') {
+        form.elements.ceremony.value = message.ceremony;
+        form.elements.credential.value = JSON.stringify(message.credential);
+        form.submit();
+      } else if (message.type === 'passkey-error') {
+        showError(message.message);
+      }
+    });
+  })();`;
+  return page('Passkey', `
+  <h1>Passkey verification</h1>
+  <p data-testid="passkey-instructions">${escapeHtml(instructions)} Account: <strong>${escapeHtml(login)}</strong>.</p>
+  ${errorBlock(errorMessage)}
+  <iframe data-testid="passkey-frame" title="Passkey buttons" src="${escapeHtml(frameUrl)}"
+    allow="publickey-credentials-get; publickey-credentials-create"
+    style="border: 0; width: 100%; height: 7rem;"></iframe>
+  <form id="passkey-form" method="post" action="/interaction/${escapeHtml(uid)}/passkey">
+    <input type="hidden" name="ceremony" value="">
+    <input type="hidden" name="credential" value="">
+  </form>
+  ${cancelForm(uid)}
+  <script>${script}</script>`);
+}
+
+const PASSKEY_FRAME_SCRIPT = `(() => {
+  // Options arrive in the fragment, which the browser never sends to a server.
+  let options = {};
+  try {
+    options = JSON.parse(decodeURIComponent(window.location.hash.slice(1)));
+  } catch {
+    options = {};
+  }
+  const topOrigin = document.documentElement.dataset.topOrigin;
+  const buttons = [...document.querySelectorAll('button')];
+  const supported = typeof window.PublicKeyCredential?.parseCreationOptionsFromJSON === 'function'
+    && typeof window.PublicKeyCredential?.parseRequestOptionsFromJSON === 'function';
+
+  function post(message) {
+    window.parent.postMessage(message, topOrigin);
+  }
+
+  function describe(error) {
+    if (error?.name === 'NotAllowedError') {
+      return 'The passkey request was cancelled or timed out. Try again.';
+    }
+    if (error?.name === 'InvalidStateError') {
+      return 'This device already holds a passkey for this account. Sign in with it instead.';
+    }
+    return 'The passkey request failed (' + (error?.name ?? 'unknown error') + '). Try again.';
+  }
+
+  function offer(testId, ceremony, run) {
+    const button = document.querySelector('[data-testid="' + testId + '"]');
+    if (!options[ceremony]) {
+      return;
+    }
+    button.hidden = false;
+    button.addEventListener('click', async () => {
+      if (!supported) {
+        post({ type: 'passkey-error', message: 'This browser lacks the WebAuthn JSON methods that this page uses.' });
+        return;
+      }
+      buttons.forEach((each) => { each.disabled = true; });
+      try {
+        const credential = await run(options[ceremony]);
+        post({ type: 'passkey-result', ceremony, credential: credential.toJSON() });
+      } catch (error) {
+        buttons.forEach((each) => { each.disabled = false; });
+        post({ type: 'passkey-error', message: describe(error) });
+      }
+    });
+  }
+
+  offer('passkey-register', 'registration',
+    (json) => navigator.credentials.create({ publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(json) }));
+  offer('passkey-signin', 'authentication',
+    (json) => navigator.credentials.get({ publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(json) }));
+})();`;
+
+/**
+ * Renders the frame with the passkey buttons, served from the passkey origin and embedded by
+ * `passkeyPage`. Returns the HTML and a Content-Security-Policy that allows only its inline script and
+ * only `topOrigin` as the embedding page.
+ */
+export function passkeyFramePage({ topOrigin }) {
+  const scriptHash = createHash('sha256').update(PASSKEY_FRAME_SCRIPT, 'utf8').digest('base64');
+  const html = `<!DOCTYPE html>
+<html lang="en" data-top-origin="${escapeHtml(topOrigin)}">
+<head>
+  <meta charset="utf-8">
+  <title>Passkey</title>
+  <style>
+    body { font-family: system-ui, sans-serif; margin: 0; }
+    button { margin: 0.5rem 0.5rem 0 0; padding: 0.5rem 1rem; font-size: 1rem; }
+  </style>
+</head>
+<body>
+  <button type="button" data-testid="passkey-register" hidden>Register a passkey</button>
+  <button type="button" data-testid="passkey-signin" hidden>Sign in with a passkey</button>
+  <script>${PASSKEY_FRAME_SCRIPT}</script>
+</body>
+</html>`;
+  const contentSecurityPolicy = [
+    "default-src 'none'",
+    `script-src 'sha256-${scriptHash}'`,
+    "style-src 'unsafe-inline'",
+    `frame-ancestors ${topOrigin}`,
+  ].join('; ');
+  return { html, contentSecurityPolicy };
 }
 
 /** Renders an error that ends the interaction inside the provider instead of at the application. */

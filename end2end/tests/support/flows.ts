@@ -1,11 +1,13 @@
 // Steps that several specs share: password sign-in, reading one-time codes from the provider's dev mailbox,
-// and recording the authorization requests that a page sends.
+// passkeys with a Chromium virtual authenticator, and recording the authorization requests that a page
+// sends.
 
-import { type APIRequestContext, type Page, expect } from '@playwright/test';
+import { type APIRequestContext, type FrameLocator, type Page, expect } from '@playwright/test';
 
 import { APP_ORIGIN, OP_ORIGIN } from './origins';
 
 export const ACR_TWO_FACTOR = 'urn:okta:loa:2fa:any';
+export const ACR_PHISHING_RESISTANT = 'phr';
 
 export interface DemoUser {
   login: string;
@@ -87,9 +89,14 @@ export async function submitOneTimeCode(
   await page.getByTestId('otp-submit').click();
 }
 
-/** Waits until the page shows `path` of the app. */
-export async function waitForAppPage(page: Page, path: string): Promise<void> {
-  await page.waitForURL((url) => url.origin === APP_ORIGIN && url.pathname === path);
+/**
+ * Waits until the page shows `path` of the app. With `search` (such as `?page=2`), the query must match
+ * too.
+ */
+export async function waitForAppPage(page: Page, path: string, search?: string): Promise<void> {
+  await page.waitForURL(
+    (url) => url.origin === APP_ORIGIN && url.pathname === path && (search === undefined || url.search === search),
+  );
 }
 
 /** Signs in from the home page with a password only and waits until home shows the user's name. */
@@ -119,4 +126,76 @@ export function recordAuthorizationRequests(page: Page): URL[] {
 /** Keeps the authorization requests whose `acr_values` contains `acr`. */
 export function requestsForAcr(requests: URL[], acr: string): URL[] {
   return requests.filter((url) => (url.searchParams.get('acr_values') ?? '').split(' ').includes(acr));
+}
+
+/** Keeps the authorization requests that carry `max_age` with the value `maxAge`. */
+export function requestsWithMaxAge(requests: URL[], maxAge: number): URL[] {
+  return requests.filter((url) => url.searchParams.get('max_age') === String(maxAge));
+}
+
+/**
+ * Adds a CDP virtual authenticator to the page's browser context: a platform authenticator (CTAP2,
+ * internal transport) that stores discoverable credentials and reports every user as verified.
+ * It contains no credential at first, and it lives as long as the page.
+ */
+export async function addVirtualAuthenticator(page: Page): Promise<void> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+    },
+  });
+}
+
+/**
+ * Deletes the passkeys that the provider keeps for `login`. Passkeys outlive a test in the provider's
+ * memory, while each test's virtual authenticator starts empty, so a test that registers one calls this
+ * first.
+ */
+export async function deletePasskeys(request: APIRequestContext, login: string): Promise<void> {
+  const response = await request.delete(`${OP_ORIGIN}/dev/passkeys/${login}`);
+  expect(response.status(), `deleting the passkeys of ${login}`).toBe(200);
+}
+
+/**
+ * Returns the frame with the provider's passkey buttons. It comes from http://localhost, because WebAuthn
+ * rejects the IP-literal origin of the provider's own pages.
+ */
+export function passkeyFrame(page: Page): FrameLocator {
+  return page.frameLocator('[data-testid=passkey-frame]');
+}
+
+function isPasskeySubmission(method: string, url: URL): boolean {
+  return method === 'POST' && url.origin === OP_ORIGIN && /^\/interaction\/[\w-]+\/passkey$/.test(url.pathname);
+}
+
+/** Waits for the provider's passkey page and signs in with a passkey the virtual authenticator holds. */
+export async function signInWithPasskey(page: Page): Promise<void> {
+  await page.waitForURL(isProviderInteraction);
+  await passkeyFrame(page).getByTestId('passkey-signin').click();
+}
+
+/**
+ * Waits for the provider's passkey page, registers a passkey in the virtual authenticator, and then signs
+ * in with it. The account must have no passkey yet (see `deletePasskeys`) and must have proven password
+ * and one-time code, so that the page offers registration only.
+ */
+export async function registerPasskeyAndSignIn(page: Page): Promise<void> {
+  await page.waitForURL(isProviderInteraction);
+  const frame = passkeyFrame(page);
+  await expect(frame.getByTestId('passkey-register')).toBeVisible();
+  // Without a passkey there is nothing to sign in with, so the sign-in button that appears below can only
+  // belong to the page that the provider returns after the registration.
+  await expect(frame.getByTestId('passkey-signin')).toBeHidden();
+  const registration = page.waitForRequest(
+    (request) => isPasskeySubmission(request.method(), new URL(request.url())),
+  );
+  await frame.getByTestId('passkey-register').click();
+  await registration;
+  await signInWithPasskey(page);
 }
