@@ -5,7 +5,9 @@
 //! with an error that names the variable.
 
 use app::session::SecretString;
+use std::collections::HashMap;
 use std::fmt;
+use std::path::Path;
 use url::Url;
 
 /// Issuer of the local provider in `end2end/provider`.
@@ -13,6 +15,7 @@ pub const DEFAULT_ISSUER_URL: &str = "http://127.0.0.1:4000";
 pub const DEFAULT_CLIENT_ID: &str = "stepup-app";
 pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:3000";
 pub const DEFAULT_API_AUDIENCE: &str = "api://default";
+pub const DEFAULT_DATA_DIR: &str = "data";
 
 /// The server's settings.
 #[derive(Clone)]
@@ -33,7 +36,67 @@ pub struct Config {
     /// Whether the session cookie is marked `Secure`: true unless `public_url` is plain
     /// http, and forced by `STEPUP_COOKIE_SECURE`.
     pub secure_cookies: bool,
+    /// How the client authenticates at the token endpoint when it has a secret.
+    pub client_auth: ClientAuthMethod,
+    /// Where sessions are kept.
+    pub session_store: SessionStoreKind,
+    /// Folder for persistent state (the SQLite session database).
+    pub data_dir: std::path::PathBuf,
+    /// Redis or Valkey URL for [`SessionStoreKind::Redis`].
+    pub redis_url: Option<SecretString>,
+    pub log_format: LogFormat,
+    /// Overrides the listen address of the Leptos configuration (`LEPTOS_SITE_ADDR`).
+    pub listen_addr: Option<std::net::SocketAddr>,
 }
+
+/// Token endpoint client authentication (OpenID Connect Core 1.0 §9).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientAuthMethod {
+    /// `client_secret_basic`: the secret in an HTTP Basic `Authorization` header.
+    Basic,
+    /// `client_secret_post`: the secret in the request body.
+    Post,
+}
+
+/// The session store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionStoreKind {
+    /// In memory: lost at restart, one process only. For tests and development.
+    Memory,
+    /// SQLite in `data_dir`: survives restarts, one host.
+    Sqlite,
+    /// Redis or Valkey: shared by several replicas.
+    Redis,
+}
+
+/// Log output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Every setting, by its environment variable name. A configuration file uses the same
+/// names in lower case without the `STEPUP_` prefix (`issuer_url = "…"`).
+pub const VARIABLES: &[&str] = &[
+    "STEPUP_ISSUER_URL",
+    "STEPUP_CLIENT_ID",
+    "STEPUP_CLIENT_SECRET",
+    "STEPUP_CLIENT_AUTH",
+    "STEPUP_PUBLIC_URL",
+    "STEPUP_API_AUDIENCE",
+    "STEPUP_POLICY_FILE",
+    "STEPUP_COOKIE_SECURE",
+    "STEPUP_SESSION_STORE",
+    "STEPUP_DATA_DIR",
+    "STEPUP_REDIS_URL",
+    "STEPUP_LOG_FORMAT",
+    "STEPUP_LISTEN_ADDR",
+];
+
+/// Settings that may hold secrets, and so may also come from a file named by the
+/// `_FILE` variant (`STEPUP_CLIENT_SECRET_FILE=/run/secrets/client_secret`).
+const SECRET_VARIABLES: &[&str] = &["STEPUP_CLIENT_SECRET", "STEPUP_REDIS_URL"];
 
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -48,6 +111,12 @@ impl fmt::Debug for Config {
             .field("api_audience", &self.api_audience)
             .field("policy_file", &self.policy_file)
             .field("secure_cookies", &self.secure_cookies)
+            .field("client_auth", &self.client_auth)
+            .field("session_store", &self.session_store)
+            .field("data_dir", &self.data_dir)
+            .field("redis_url", &self.redis_url.as_ref().map(|_| "[redacted]"))
+            .field("log_format", &self.log_format)
+            .field("listen_addr", &self.listen_addr)
             .finish()
     }
 }
@@ -61,13 +130,37 @@ pub struct ConfigError {
 }
 
 impl Config {
-    /// Reads the configuration from the process environment.
+    /// Reads the configuration from the process environment only.
     ///
     /// # Errors
     ///
     /// Returns a [`ConfigError`] naming the first variable whose value is invalid.
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::load(None)
+    }
+
+    /// Reads the configuration from an optional TOML file, then the environment.
+    ///
+    /// For each setting, the first of these that is set wins: the environment variable,
+    /// its `_FILE` variant (secrets only), the file's key, the file's `_file` key (secrets
+    /// only), the default.
+    ///
+    /// # Errors
+    ///
+    /// Returns a [`ConfigError`] naming the variable, or `STEPUP_CONFIG_FILE` for a file
+    /// that cannot be read or has unknown keys.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let file_values = match file {
+            Some(path) => read_config_file(path)?,
+            None => HashMap::new(),
+        };
+        let mut resolved = HashMap::new();
+        for &variable in VARIABLES {
+            if let Some(value) = resolve(variable, &file_values)? {
+                resolved.insert(variable, value);
+            }
+        }
+        Self::from_lookup(|name| resolved.get(name).cloned())
     }
 
     /// Reads the configuration through `lookup`, which returns a variable's value.
@@ -115,6 +208,70 @@ impl Config {
             }
         };
 
+        let client_auth = match value("STEPUP_CLIENT_AUTH", "client_secret_basic").as_str() {
+            "client_secret_basic" => ClientAuthMethod::Basic,
+            "client_secret_post" => ClientAuthMethod::Post,
+            other => {
+                return Err(invalid(
+                    "STEPUP_CLIENT_AUTH",
+                    format!("expected client_secret_basic or client_secret_post, found {other:?}"),
+                ))
+            }
+        };
+        let session_store = match value("STEPUP_SESSION_STORE", "sqlite").as_str() {
+            "memory" => SessionStoreKind::Memory,
+            "sqlite" => SessionStoreKind::Sqlite,
+            "redis" => SessionStoreKind::Redis,
+            other => {
+                return Err(invalid(
+                    "STEPUP_SESSION_STORE",
+                    format!("expected memory, sqlite or redis, found {other:?}"),
+                ))
+            }
+        };
+        let data_dir = std::path::PathBuf::from(value("STEPUP_DATA_DIR", DEFAULT_DATA_DIR));
+        let redis_url = lookup("STEPUP_REDIS_URL")
+            .map(|url| url.trim().to_owned())
+            .filter(|url| !url.is_empty());
+        if let Some(url) = &redis_url {
+            let parsed = Url::parse(url)
+                .map_err(|_| invalid("STEPUP_REDIS_URL", "is not a URL".to_owned()))?;
+            if !matches!(parsed.scheme(), "redis" | "rediss" | "valkey" | "valkeys") {
+                return Err(invalid(
+                    "STEPUP_REDIS_URL",
+                    "must start with redis:// or rediss://".to_owned(),
+                ));
+            }
+        }
+        if session_store == SessionStoreKind::Redis && redis_url.is_none() {
+            return Err(invalid(
+                "STEPUP_REDIS_URL",
+                "is required when STEPUP_SESSION_STORE is redis".to_owned(),
+            ));
+        }
+        let log_format = match value("STEPUP_LOG_FORMAT", "text").as_str() {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => {
+                return Err(invalid(
+                    "STEPUP_LOG_FORMAT",
+                    format!("expected text or json, found {other:?}"),
+                ))
+            }
+        };
+        let listen_addr = match lookup("STEPUP_LISTEN_ADDR")
+            .map(|addr| addr.trim().to_owned())
+            .filter(|addr| !addr.is_empty())
+        {
+            Some(addr) => Some(addr.parse().map_err(|_| {
+                invalid(
+                    "STEPUP_LISTEN_ADDR",
+                    format!("{addr:?} is not an address such as 0.0.0.0:3000"),
+                )
+            })?),
+            None => None,
+        };
+
         let policy_file = lookup("STEPUP_POLICY_FILE")
             .map(|path| path.trim().to_owned())
             .filter(|path| !path.is_empty())
@@ -128,6 +285,12 @@ impl Config {
             public_url,
             api_audience,
             secure_cookies,
+            client_auth,
+            session_store,
+            data_dir,
+            redis_url: redis_url.map(SecretString::new),
+            log_format,
+            listen_addr,
         })
     }
 
@@ -140,6 +303,96 @@ impl Config {
     pub fn post_logout_redirect_url(&self) -> String {
         self.public_url.to_string()
     }
+}
+
+fn invalid(variable: &'static str, reason: String) -> ConfigError {
+    ConfigError { variable, reason }
+}
+
+/// Looks a variable up in the environment, its `_FILE` variant, then the file's values.
+fn resolve(
+    variable: &'static str,
+    file_values: &HashMap<String, String>,
+) -> Result<Option<String>, ConfigError> {
+    let is_secret = SECRET_VARIABLES.contains(&variable);
+    if let Ok(value) = std::env::var(variable) {
+        return Ok(Some(value));
+    }
+    if is_secret {
+        if let Ok(path) = std::env::var(format!("{variable}_FILE")) {
+            return read_secret_file(variable, Path::new(&path)).map(Some);
+        }
+    }
+    let key = file_key(variable);
+    if let Some(value) = file_values.get(&key) {
+        return Ok(Some(value.clone()));
+    }
+    if is_secret {
+        if let Some(path) = file_values.get(&format!("{key}_file")) {
+            return read_secret_file(variable, Path::new(path)).map(Some);
+        }
+    }
+    Ok(None)
+}
+
+fn file_key(variable: &str) -> String {
+    variable.trim_start_matches("STEPUP_").to_ascii_lowercase()
+}
+
+/// Reads a secret from a file, without its trailing newline.
+fn read_secret_file(variable: &'static str, path: &Path) -> Result<String, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|error| {
+        invalid(
+            variable,
+            format!("could not read the secret file {}: {error}", path.display()),
+        )
+    })?;
+    Ok(text.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+/// Reads a TOML configuration file into setting name (lower case) to value.
+fn read_config_file(path: &Path) -> Result<HashMap<String, String>, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|error| {
+        invalid(
+            "STEPUP_CONFIG_FILE",
+            format!("could not read {}: {error}", path.display()),
+        )
+    })?;
+    let table: toml::Table = toml::from_str(&text).map_err(|error| {
+        invalid(
+            "STEPUP_CONFIG_FILE",
+            format!("invalid TOML in {}: {error}", path.display()),
+        )
+    })?;
+    let mut values = HashMap::new();
+    for (key, value) in table {
+        let known = VARIABLES.iter().any(|variable| {
+            let name = file_key(variable);
+            key == name || (SECRET_VARIABLES.contains(variable) && key == format!("{name}_file"))
+        });
+        if !known {
+            return Err(invalid(
+                "STEPUP_CONFIG_FILE",
+                format!("unknown setting {key:?} in {}", path.display()),
+            ));
+        }
+        let text = match value {
+            toml::Value::String(text) => text,
+            toml::Value::Integer(number) => number.to_string(),
+            toml::Value::Boolean(flag) => flag.to_string(),
+            other => {
+                return Err(invalid(
+                    "STEPUP_CONFIG_FILE",
+                    format!(
+                        "setting {key:?} must be a string, integer or boolean, found {}",
+                        other.type_str()
+                    ),
+                ))
+            }
+        };
+        values.insert(key, text);
+    }
+    Ok(values)
 }
 
 fn parse_http_url(variable: &'static str, raw: &str) -> Result<Url, ConfigError> {
@@ -216,6 +469,81 @@ mod tests {
         assert_eq!(error.variable, "STEPUP_COOKIE_SECURE");
         let config = config_from(&[("STEPUP_COOKIE_SECURE", "true")]).expect("valid");
         assert!(config.secure_cookies);
+    }
+
+    #[test]
+    fn store_and_log_settings_parse() {
+        let config = config_from(&[
+            ("STEPUP_SESSION_STORE", "memory"),
+            ("STEPUP_LOG_FORMAT", "json"),
+        ])
+        .expect("valid");
+        assert_eq!(config.session_store, SessionStoreKind::Memory);
+        assert_eq!(config.log_format, LogFormat::Json);
+        assert_eq!(
+            config_from(&[]).expect("valid").session_store,
+            SessionStoreKind::Sqlite
+        );
+        let error = config_from(&[("STEPUP_SESSION_STORE", "postgres")]).expect_err("invalid");
+        assert_eq!(error.variable, "STEPUP_SESSION_STORE");
+    }
+
+    #[test]
+    fn redis_store_needs_redis_url() {
+        let error = config_from(&[("STEPUP_SESSION_STORE", "redis")]).expect_err("invalid");
+        assert_eq!(error.variable, "STEPUP_REDIS_URL");
+        let error = config_from(&[
+            ("STEPUP_SESSION_STORE", "redis"),
+            ("STEPUP_REDIS_URL", "http://x"),
+        ])
+        .expect_err("invalid");
+        assert_eq!(error.variable, "STEPUP_REDIS_URL");
+        let config = config_from(&[
+            ("STEPUP_SESSION_STORE", "redis"),
+            ("STEPUP_REDIS_URL", "redis://127.0.0.1:6379"),
+        ])
+        .expect("valid");
+        assert!(!format!("{config:?}").contains("6379"));
+    }
+
+    #[test]
+    fn listen_addr_and_client_auth_are_checked() {
+        let error = config_from(&[("STEPUP_LISTEN_ADDR", "localhost")]).expect_err("invalid");
+        assert_eq!(error.variable, "STEPUP_LISTEN_ADDR");
+        let error = config_from(&[("STEPUP_CLIENT_AUTH", "private_key_jwt")]).expect_err("invalid");
+        assert_eq!(error.variable, "STEPUP_CLIENT_AUTH");
+        let config = config_from(&[("STEPUP_CLIENT_AUTH", "client_secret_post")]).expect("valid");
+        assert_eq!(config.client_auth, ClientAuthMethod::Post);
+    }
+
+    #[test]
+    fn config_file_values_and_secret_files() {
+        let dir = std::env::temp_dir().join(format!("stepup-config-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let secret_path = dir.join("client_secret");
+        std::fs::write(&secret_path, "from-a-file\n").expect("write secret");
+        let config_path = dir.join("stepup.toml");
+        let text = format!(
+            "client_id = \"from-file\"\ncookie_secure = true\nclient_secret_file = {:?}\n",
+            secret_path.display().to_string()
+        );
+        std::fs::write(&config_path, text).expect("write config");
+        let values = read_config_file(&config_path).expect("valid file");
+        assert_eq!(
+            values.get("client_id").map(String::as_str),
+            Some("from-file")
+        );
+        assert_eq!(
+            values.get("cookie_secure").map(String::as_str),
+            Some("true")
+        );
+        let secret = resolve("STEPUP_CLIENT_SECRET", &values).expect("secret resolves");
+        assert_eq!(secret.as_deref(), Some("from-a-file"));
+
+        std::fs::write(&config_path, "issuer = \"typo\"\n").expect("write config");
+        let error = read_config_file(&config_path).expect_err("unknown key");
+        assert_eq!(error.variable, "STEPUP_CONFIG_FILE");
+        std::fs::remove_dir_all(&dir).expect("clean up");
     }
 
     #[test]

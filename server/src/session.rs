@@ -3,8 +3,16 @@
 //! The cookie carries only a random session id; the record lives on the server.
 
 use crate::config::Config;
+use std::path::Path;
 use tower_sessions::cookie::{time::Duration, SameSite};
+use tower_sessions::session_store::ExpiredDeletion;
 use tower_sessions::{Expiry, SessionManagerLayer, SessionStore};
+use tower_sessions_redis_store::fred::prelude::{
+    ClientLike, Config as RedisConfig, Pool as RedisPool,
+};
+use tower_sessions_redis_store::RedisStore;
+use tower_sessions_sqlx_store::sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+use tower_sessions_sqlx_store::SqliteStore;
 
 /// Name of the session cookie. It must differ from the provider's cookie names, since
 /// cookies are shared across ports of one host.
@@ -26,4 +34,70 @@ pub fn session_layer<Store: SessionStore + Clone>(
         .with_same_site(SameSite::Lax)
         .with_secure(config.secure_cookies)
         .with_expiry(Expiry::OnInactivity(SESSION_IDLE_TIMEOUT))
+}
+
+/// File name of the SQLite session database inside the data folder.
+pub const SQLITE_FILE_NAME: &str = "sessions.sqlite3";
+
+/// How often expired sessions are deleted from the SQLite store.
+const EXPIRED_DELETION_PERIOD: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Connections in the Redis pool.
+const REDIS_POOL_SIZE: usize = 4;
+
+/// A session store that could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("could not create the data folder {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("could not open the SQLite session store: {0}")]
+    Sqlite(#[from] tower_sessions_sqlx_store::sqlx::Error),
+    #[error("could not connect to Redis: {0}")]
+    Redis(#[from] tower_sessions_redis_store::fred::error::Error),
+}
+
+/// Opens (and creates) the SQLite session store in `data_dir`, and starts a task that
+/// deletes expired sessions every 10 minutes.
+///
+/// # Errors
+///
+/// Returns a [`StoreError`] when the folder or database cannot be created.
+pub async fn open_sqlite_store(data_dir: &Path) -> Result<SqliteStore, StoreError> {
+    std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
+        path: data_dir.display().to_string(),
+        source,
+    })?;
+    let options = SqliteConnectOptions::new()
+        .filename(data_dir.join(SQLITE_FILE_NAME))
+        .create_if_missing(true);
+    let pool = SqlitePoolOptions::new().connect_with(options).await?;
+    let store = SqliteStore::new(pool);
+    store.migrate().await?;
+    tokio::spawn({
+        let store = store.clone();
+        async move {
+            if let Err(error) = store
+                .continuously_delete_expired(EXPIRED_DELETION_PERIOD)
+                .await
+            {
+                tracing::error!(%error, "the expired-session deletion task stopped");
+            }
+        }
+    });
+    Ok(store)
+}
+
+/// Connects to Redis or Valkey at `url`.
+///
+/// # Errors
+///
+/// Returns a [`StoreError`] when the URL is invalid or the server does not answer.
+pub async fn open_redis_store(url: &str) -> Result<RedisStore<RedisPool>, StoreError> {
+    let config = RedisConfig::from_url(url)?;
+    let pool = RedisPool::new(config, None, None, None, REDIS_POOL_SIZE)?;
+    pool.init().await?;
+    Ok(RedisStore::new(pool))
 }

@@ -3,10 +3,11 @@
 use crate::api::jwks::{JwksCache, JwksError};
 use crate::api::transfers::TransferStore;
 use crate::api::{AccessTokenVerifier, ApiState};
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, SessionStoreKind};
 use crate::oidc::provider::DiscoveryError;
 use crate::oidc::{provider_http_client, OidcProvider, OidcState};
 use crate::policy_file::{load_policy, PolicyFileError};
+use crate::session::{open_redis_store, open_sqlite_store, StoreError};
 use crate::AppState;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,8 +20,6 @@ const DISCOVERY_DEADLINE: Duration = Duration::from_secs(60);
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error("{0}")]
-    Config(#[from] ConfigError),
-    #[error("{0}")]
     Policy(#[from] PolicyFileError),
     #[error("invalid Leptos configuration: {0}")]
     Leptos(String),
@@ -28,6 +27,8 @@ pub enum StartupError {
     HttpClient(#[from] reqwest::Error),
     #[error("OpenID Provider discovery failed: {0}")]
     Discovery(#[from] DiscoveryError),
+    #[error("{0}")]
+    SessionStore(#[from] StoreError),
     #[error("could not load the provider's signing keys: {0}")]
     Jwks(#[from] JwksError),
     #[error("could not listen on {address}: {source}")]
@@ -39,17 +40,17 @@ pub enum StartupError {
     Serve(std::io::Error),
 }
 
-/// Reads the configuration, discovers the provider and serves until SIGINT or SIGTERM.
+/// Discovers the provider, opens the session store and serves until SIGINT or SIGTERM.
 ///
 /// # Errors
 ///
 /// Returns a [`StartupError`] when any start-up step fails or serving stops with an error.
-pub async fn run() -> Result<(), StartupError> {
+pub async fn run(config: Config) -> Result<(), StartupError> {
     let leptos_options = leptos::config::get_configuration(None)
         .map_err(|error| StartupError::Leptos(error.to_string()))?
         .leptos_options;
-    let address = leptos_options.site_addr;
-    let config = Arc::new(Config::from_env()?);
+    let config = Arc::new(config);
+    let address = config.listen_addr.unwrap_or(leptos_options.site_addr);
     tracing::info!(?config, "configuration loaded");
 
     let http = provider_http_client()?;
@@ -85,9 +86,27 @@ pub async fn run() -> Result<(), StartupError> {
             public_origin,
         },
     };
-    // NOTE: the memory store loses every session at restart and is not shared between
-    // replicas.
-    let app = crate::router(state, MemoryStore::default());
+    let app = match config.session_store {
+        SessionStoreKind::Memory => {
+            tracing::warn!("sessions are kept in memory: a restart signs everyone out");
+            crate::router(state, MemoryStore::default())
+        }
+        SessionStoreKind::Sqlite => {
+            let store = open_sqlite_store(&config.data_dir).await?;
+            tracing::info!(session.store = "sqlite", data_dir = %config.data_dir.display(), "session store opened");
+            crate::router(state, store)
+        }
+        SessionStoreKind::Redis => {
+            let url = config
+                .redis_url
+                .as_ref()
+                .map(|url| url.expose_secret().to_owned())
+                .unwrap_or_default();
+            let store = open_redis_store(&url).await?;
+            tracing::info!(session.store = "redis", "session store opened");
+            crate::router(state, store)
+        }
+    };
 
     let listener = tokio::net::TcpListener::bind(address)
         .await

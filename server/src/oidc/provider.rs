@@ -1,9 +1,9 @@
 //! The OpenID Provider as discovered at start (OpenID Connect Discovery 1.0 §4).
 
-use crate::config::Config;
+use crate::config::{ClientAuthMethod, Config};
 use openidconnect::core::CoreClient;
 use openidconnect::{
-    ClientId, ClientSecret, EndSessionUrl, EndpointMaybeSet, EndpointNotSet, EndpointSet,
+    AuthType, ClientId, ClientSecret, EndSessionUrl, EndpointMaybeSet, EndpointNotSet, EndpointSet,
     IssuerUrl, ProviderMetadataWithLogout, RedirectUrl,
 };
 use std::time::Duration;
@@ -100,7 +100,11 @@ impl OidcProvider {
             ClientId::new(config.client_id.clone()),
             client_secret,
         )
-        .set_redirect_uri(redirect_url);
+        .set_redirect_uri(redirect_url)
+        .set_auth_type(match config.client_auth {
+            ClientAuthMethod::Basic => AuthType::BasicAuth,
+            ClientAuthMethod::Post => AuthType::RequestBody,
+        });
 
         Ok(Self {
             client,
