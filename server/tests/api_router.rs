@@ -483,6 +483,7 @@ async fn session_cookie(store: &MemoryStore, acr: &str) -> String {
         acr: Some(acr.to_owned()),
         amr: Vec::new(),
         auth_time: Some(now() - 10),
+        reauthenticated_at: None,
         tokens: TokenSet {
             id_token: SecretString::new("unused".to_owned()),
             access_token: SecretString::new(token),

@@ -1,0 +1,333 @@
+//! A harness that runs the real server router against the test OpenID Provider.
+//!
+//! [`Harness::start`] starts a [`TestProvider`], builds the application state the way start-up
+//! does (discovery, JWKS, access-token verifier), and sends requests to the router with
+//! `tower::ServiceExt::oneshot`. A sign-in runs as a browser would run it, minus the provider's
+//! login page: `/auth/login`, then `/auth/callback` with the `state` from the redirect and the
+//! session cookie, while the test provider returns the token response the test set.
+
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different part of the harness"
+)]
+
+pub mod logs;
+pub mod provider;
+pub mod tokens;
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use logs::LogCapture;
+use provider::TestProvider;
+use serde_json::{json, Value};
+use server::api::jwks::JwksCache;
+use server::api::{AccessTokenVerifier, ApiState};
+use server::config::Config;
+use server::oidc::{provider_http_client, OidcProvider, OidcState};
+use server::policy_file::load_policy;
+use server::session::SESSION_COOKIE_NAME;
+use server::AppState;
+use std::sync::Arc;
+use tower::ServiceExt;
+use tower_sessions::MemoryStore;
+use url::Url;
+
+/// Origin the relying party believes it runs at. Nothing listens there: the tests call the
+/// router directly.
+pub const PUBLIC_URL: &str = "http://127.0.0.1:3000";
+
+/// Reads the configuration for a provider at `issuer`, as start-up would from the environment.
+pub fn config_for(issuer: &str) -> Config {
+    Config::from_lookup(|name| match name {
+        "STEPUP_ISSUER_URL" => Some(issuer.to_owned()),
+        "STEPUP_PUBLIC_URL" => Some(PUBLIC_URL.to_owned()),
+        _ => None,
+    })
+    .expect("the test configuration is valid")
+}
+
+/// Builds the application state the way `server::run` does, against the provider at `issuer`.
+pub async fn app_state(issuer: &str) -> AppState {
+    let config = Arc::new(config_for(issuer));
+    let http = provider_http_client().expect("the HTTP client builds");
+    let provider = OidcProvider::discover(&config, http.clone())
+        .await
+        .expect("discovery of the test provider succeeds");
+    let keys = JwksCache::fetch(provider.jwks_uri.clone(), http)
+        .await
+        .expect("the test provider's JWKS loads");
+    let verifier =
+        AccessTokenVerifier::new(provider.issuer.clone(), config.api_audience.clone(), keys);
+    let public_origin = config.public_url.origin().ascii_serialization();
+    let policy = Arc::new(load_policy(None).expect("the built-in policy is valid"));
+    AppState {
+        leptos_options: leptos::config::LeptosOptions::builder()
+            .output_name("stepup-app")
+            .build(),
+        api: ApiState {
+            verifier: Arc::new(verifier),
+            policy: Arc::clone(&policy),
+            transfers: Arc::default(),
+            public_origin: public_origin.clone(),
+        },
+        oidc: OidcState {
+            config,
+            provider: Arc::new(provider),
+            policy,
+            public_origin,
+        },
+    }
+}
+
+/// A response with its body read.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    /// Returns the `Location` header decoded as UTF-8, as browsers read it, so that a server that
+    /// sends raw non-ASCII bytes is visible to the test instead of panicking here.
+    pub fn location(&self) -> Option<String> {
+        self.headers
+            .get(header::LOCATION)
+            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+    }
+
+    /// Returns `name=value` of the session cookie this response sets, if it sets one.
+    pub fn session_cookie(&self) -> Option<String> {
+        let prefix = format!("{SESSION_COOKIE_NAME}=");
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .filter_map(|value| value.split(';').next())
+            .find(|pair| pair.starts_with(&prefix))
+            .map(str::to_owned)
+    }
+
+    pub fn www_authenticate(&self) -> Option<&str> {
+        self.headers
+            .get(header::WWW_AUTHENTICATE)
+            .map(|value| value.to_str().expect("WWW-Authenticate is visible ASCII"))
+    }
+
+    /// Returns whether the body contains an element with `data-testid="{test_id}"`.
+    pub fn has_test_id(&self, test_id: &str) -> bool {
+        self.body.contains(&format!("data-testid=\"{test_id}\""))
+    }
+}
+
+/// An authorization request that the relying party sent the browser to.
+#[derive(Clone, Debug)]
+pub struct Login {
+    /// `stepup_session=…` of the browser that started it.
+    pub cookie: String,
+    pub authorization_url: Url,
+    pub state: String,
+    pub nonce: String,
+}
+
+impl Login {
+    /// Returns the value of query parameter `name` of the authorization request.
+    pub fn param(&self, name: &str) -> Option<String> {
+        self.authorization_url
+            .query_pairs()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.into_owned())
+    }
+}
+
+pub struct Harness {
+    pub provider: TestProvider,
+    pub app: Router,
+    pub logs: LogCapture,
+}
+
+impl Harness {
+    /// Starts a well-behaved provider and the server, capturing logs at `info` (the default).
+    pub async fn start() -> Self {
+        Self::with_provider(TestProvider::start().await).await
+    }
+
+    /// Builds the server against `provider`, which the test may have set up first.
+    pub async fn with_provider(provider: TestProvider) -> Self {
+        Self::with_provider_and_log_filter(provider, "info").await
+    }
+
+    pub async fn with_provider_and_log_filter(provider: TestProvider, filter: &str) -> Self {
+        let logs = LogCapture::start(filter);
+        let state = app_state(&provider.issuer).await;
+        let app = server::router(state, MemoryStore::default());
+        Self {
+            provider,
+            app,
+            logs,
+        }
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> Reply {
+        let response = self
+            .app
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("the router is infallible");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("the body reads")
+            .to_bytes();
+        Reply {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    /// Sends `GET uri`, with the session cookie when one is given.
+    pub async fn get(&self, uri: &str, cookie: Option<&str>) -> Reply {
+        let mut request = Request::get(uri);
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        self.send(request.body(Body::empty()).expect("the request builds"))
+            .await
+    }
+
+    /// Sends `GET uri` with one `Authorization` header and no cookie.
+    pub async fn get_with_authorization(&self, uri: &str, authorization: &str) -> Reply {
+        let request = Request::get(uri)
+            .header(header::AUTHORIZATION, authorization)
+            .body(Body::empty())
+            .expect("the request builds");
+        self.send(request).await
+    }
+
+    /// Calls `/auth/login?{query}` from a browser without a session.
+    pub async fn start_login(&self, query: &str) -> Login {
+        self.start_login_in(query, None).await
+    }
+
+    /// Calls `/auth/login?{query}` with `cookie`, and reads the authorization request from the
+    /// redirect.
+    pub async fn start_login_in(&self, query: &str, cookie: Option<&str>) -> Login {
+        let reply = self.get(&format!("/auth/login?{query}"), cookie).await;
+        assert!(
+            reply.status.is_redirection(),
+            "login with {query:?} did not redirect: {} {}",
+            reply.status,
+            reply.body
+        );
+        let location = reply.location().expect("the login redirect has a Location");
+        let authorization_url = Url::parse(&location).expect("the Location is an absolute URL");
+        let cookie = reply
+            .session_cookie()
+            .or_else(|| cookie.map(str::to_owned))
+            .expect("the login sets a session cookie");
+        let find = |name: &str| {
+            authorization_url
+                .query_pairs()
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value.into_owned())
+                .unwrap_or_else(|| panic!("the authorization request has no {name}"))
+        };
+        let state = find("state");
+        let nonce = find("nonce");
+        Login {
+            cookie,
+            authorization_url,
+            state,
+            nonce,
+        }
+    }
+
+    /// Calls `/auth/callback?{query}` with `cookie`, the way the provider's redirect would.
+    pub async fn callback(&self, query: &str, cookie: Option<&str>) -> Reply {
+        self.get(&format!("/auth/callback?{query}"), cookie).await
+    }
+
+    /// Makes the provider return `id_token` with a valid access token, then completes `login`.
+    pub async fn finish_with_id_token(&self, login: &Login, id_token: &str) -> Reply {
+        self.provider.respond_with(self.token_response(id_token));
+        self.finish(login).await
+    }
+
+    /// Completes `login` with code `test-code` and its own `state` and cookie.
+    pub async fn finish(&self, login: &Login) -> Reply {
+        let query = format!("code=test-code&state={}", encode(&login.state));
+        self.callback(&query, Some(&login.cookie)).await
+    }
+
+    /// Builds a token response with `id_token` and an access token that `/api/messages` accepts.
+    pub fn token_response(&self, id_token: &str) -> Value {
+        json!({
+            "access_token": tokens::access_token(&self.provider.issuer),
+            "token_type": "Bearer",
+            "expires_in": 600,
+            "scope": "openid profile email offline_access",
+            "id_token": id_token,
+        })
+    }
+
+    /// Claims of an ID token that completes `login`.
+    pub fn id_token_claims(&self, login: &Login) -> Value {
+        tokens::id_token_claims(&self.provider.issuer, &login.nonce)
+    }
+
+    /// Runs a whole sign-in that succeeds and returns the signed-in session cookie.
+    pub async fn sign_in(&self, query: &str) -> (Login, Reply, String) {
+        let login = self.start_login(query).await;
+        let id_token = tokens::id_token(&self.id_token_claims(&login));
+        let reply = self.finish_with_id_token(&login, &id_token).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::SEE_OTHER,
+            "the sign-in failed: {}",
+            reply.body
+        );
+        let cookie = reply
+            .session_cookie()
+            .expect("the sign-in sets a new session cookie");
+        (login, reply, cookie)
+    }
+
+    /// Panics unless the session behind `cookie` has no signed-in user: `/api/messages` then
+    /// finds no token at all and sends the bare `Bearer` challenge (RFC 6750 §3.1).
+    pub async fn assert_signed_out(&self, cookie: &str) {
+        let reply = self.get("/api/messages", Some(cookie)).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNAUTHORIZED,
+            "the API served a session that should hold no user"
+        );
+        assert_eq!(
+            reply.www_authenticate(),
+            Some("Bearer"),
+            "the session holds a token"
+        );
+    }
+
+    /// Panics unless the session behind `cookie` has a user whose token the API accepts.
+    pub async fn assert_signed_in(&self, cookie: &str) {
+        let reply = self.get("/api/messages", Some(cookie)).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::OK,
+            "the API rejected the signed-in session: {:?}",
+            reply.www_authenticate()
+        );
+    }
+}
+
+/// Percent-encodes `value` for a query string.
+pub fn encode(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
