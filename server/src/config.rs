@@ -45,6 +45,9 @@ pub struct Config {
     /// Redis or Valkey URL for [`SessionStoreKind::Redis`].
     pub redis_url: Option<SecretString>,
     pub log_format: LogFormat,
+    /// Whether access tokens must carry `typ: at+jwt` (RFC 9068); `STEPUP_ACCESS_TOKEN_TYPE`
+    /// is `at+jwt` (default) or `any` for providers that do not type their tokens.
+    pub require_typed_access_tokens: bool,
     /// Overrides the listen address of the Leptos configuration (`LEPTOS_SITE_ADDR`).
     pub listen_addr: Option<std::net::SocketAddr>,
 }
@@ -92,6 +95,7 @@ pub const VARIABLES: &[&str] = &[
     "STEPUP_REDIS_URL",
     "STEPUP_LOG_FORMAT",
     "STEPUP_LISTEN_ADDR",
+    "STEPUP_ACCESS_TOKEN_TYPE",
 ];
 
 /// Settings that may hold secrets, and so may also come from a file named by the
@@ -117,6 +121,10 @@ impl fmt::Debug for Config {
             .field("redis_url", &self.redis_url.as_ref().map(|_| "[redacted]"))
             .field("log_format", &self.log_format)
             .field("listen_addr", &self.listen_addr)
+            .field(
+                "require_typed_access_tokens",
+                &self.require_typed_access_tokens,
+            )
             .finish()
     }
 }
@@ -272,6 +280,18 @@ impl Config {
             None => None,
         };
 
+        let require_typed_access_tokens = match value("STEPUP_ACCESS_TOKEN_TYPE", "at+jwt").as_str()
+        {
+            "at+jwt" => true,
+            "any" => false,
+            other => {
+                return Err(invalid(
+                    "STEPUP_ACCESS_TOKEN_TYPE",
+                    format!("expected at+jwt or any, found {other:?}"),
+                ))
+            }
+        };
+
         let policy_file = lookup("STEPUP_POLICY_FILE")
             .map(|path| path.trim().to_owned())
             .filter(|path| !path.is_empty())
@@ -291,6 +311,7 @@ impl Config {
             redis_url: redis_url.map(SecretString::new),
             log_format,
             listen_addr,
+            require_typed_access_tokens,
         })
     }
 

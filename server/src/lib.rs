@@ -9,7 +9,7 @@ pub mod policy_file;
 pub mod session;
 mod startup;
 
-pub use startup::{run, StartupError};
+pub use startup::{connect, run, StartupError};
 
 use api::ApiState;
 use app::guard::ProviderFacts;
@@ -20,8 +20,10 @@ use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use oidc::OidcState;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_http::LatencyUnit;
 use tower_sessions::SessionStore;
+use tracing::Level;
 
 /// Largest request body accepted, in bytes.
 pub const MAX_REQUEST_BODY_BYTES: usize = 64 * 1024;
@@ -78,8 +80,29 @@ pub fn router<Store: SessionStore + Clone>(state: AppState, session_store: Store
         >(server_fn_context, shell))
         .layer(session_layer)
         .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BODY_BYTES))
-        .layer(TraceLayer::new_for_http())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_response(
+                    DefaultOnResponse::new()
+                        .level(Level::INFO)
+                        .latency_unit(LatencyUnit::Millis),
+                ),
+        )
         .with_state(state)
+}
+
+/// Opens the span of one request with its method and path. The query string is left out:
+/// on `/auth/callback` it carries the authorization code and `state`.
+fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(
+            || request.uri().path().to_owned(),
+            |matched| matched.as_str().to_owned(),
+        );
+    tracing::info_span!("request", http.method = %request.method(), http.route = %route)
 }
 
 /// The current time in epoch seconds.

@@ -53,39 +53,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     let address = config.listen_addr.unwrap_or(leptos_options.site_addr);
     tracing::info!(?config, "configuration loaded");
 
-    let http = provider_http_client()?;
-    let provider = discover_with_retry(&config, http.clone()).await?;
-    let keys = JwksCache::fetch(provider.jwks_uri.clone(), http).await?;
-    let verifier =
-        AccessTokenVerifier::new(provider.issuer.clone(), config.api_audience.clone(), keys);
-    tracing::info!(
-        oidc.issuer = %provider.issuer,
-        oidc.acr_values_supported = %provider.acr_values_supported.join(" "),
-        "OpenID Provider discovered"
-    );
-
-    let public_origin = config.public_url.origin().ascii_serialization();
-    let policy = Arc::new(load_policy(config.policy_file.as_deref())?);
-    tracing::info!(
-        policy.file = %config.policy_file.as_ref().map_or("built-in".into(), |path| path.display().to_string()),
-        policy.rules = policy.rules.len(),
-        "step-up policy loaded"
-    );
-    let state = AppState {
-        leptos_options,
-        api: ApiState {
-            verifier: Arc::new(verifier),
-            policy: policy.clone(),
-            transfers: Arc::new(TransferStore::default()),
-            public_origin: public_origin.clone(),
-        },
-        oidc: OidcState {
-            config: config.clone(),
-            provider: Arc::new(provider),
-            policy,
-            public_origin,
-        },
-    };
+    let state = connect(Arc::clone(&config), leptos_options, DISCOVERY_DEADLINE).await?;
     let app = match config.session_store {
         SessionStoreKind::Memory => {
             tracing::warn!("sessions are kept in memory: a restart signs everyone out");
@@ -120,11 +88,65 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     Ok(())
 }
 
+/// Loads the policy, discovers the provider and loads its keys, and assembles the state
+/// the handlers share. Discovery is retried until `discovery_deadline` has passed.
+///
+/// # Errors
+///
+/// Returns a [`StartupError`] when the policy, discovery or the JWKS fails.
+pub async fn connect(
+    config: Arc<Config>,
+    leptos_options: leptos::config::LeptosOptions,
+    discovery_deadline: Duration,
+) -> Result<AppState, StartupError> {
+    let policy = Arc::new(load_policy(config.policy_file.as_deref())?);
+    tracing::info!(
+        policy.file = %config.policy_file.as_ref().map_or("built-in".into(), |path| path.display().to_string()),
+        policy.rules = policy.rules.len(),
+        "step-up policy loaded"
+    );
+
+    let http = provider_http_client()?;
+    let provider = discover_with_retry(&config, http.clone(), discovery_deadline).await?;
+    let keys = JwksCache::fetch(provider.jwks_uri.clone(), http).await?;
+    let mut verifier =
+        AccessTokenVerifier::new(provider.issuer.clone(), config.api_audience.clone(), keys);
+    if !config.require_typed_access_tokens {
+        tracing::warn!(
+            "access tokens without typ at+jwt are accepted (STEPUP_ACCESS_TOKEN_TYPE=any)"
+        );
+        verifier = verifier.accept_untyped_tokens();
+    }
+    tracing::info!(
+        oidc.issuer = %provider.issuer,
+        oidc.acr_values_supported = %provider.acr_values_supported.join(" "),
+        "OpenID Provider discovered"
+    );
+
+    let public_origin = config.public_url.origin().ascii_serialization();
+    Ok(AppState {
+        leptos_options,
+        api: ApiState {
+            verifier: Arc::new(verifier),
+            policy: Arc::clone(&policy),
+            transfers: Arc::new(TransferStore::default()),
+            public_origin: public_origin.clone(),
+        },
+        oidc: OidcState {
+            config,
+            provider: Arc::new(provider),
+            policy,
+            public_origin,
+        },
+    })
+}
+
 /// Fetches discovery, retrying with exponential backoff (0.5 s doubling to 8 s) until
-/// [`DISCOVERY_DEADLINE`], so the server may start before the provider.
+/// `deadline`, so the server may start before the provider.
 async fn discover_with_retry(
     config: &Config,
     http: reqwest::Client,
+    deadline: Duration,
 ) -> Result<OidcProvider, DiscoveryError> {
     let started = tokio::time::Instant::now();
     let mut delay = Duration::from_millis(500);
@@ -132,7 +154,7 @@ async fn discover_with_retry(
         match OidcProvider::discover(config, http.clone()).await {
             Ok(provider) => return Ok(provider),
             Err(error @ DiscoveryError::Discovery { .. })
-                if started.elapsed() + delay < DISCOVERY_DEADLINE =>
+                if started.elapsed() + delay < deadline =>
             {
                 tracing::warn!(%error, retry_in_ms = delay.as_millis(), "OpenID Provider not reachable yet");
                 tokio::time::sleep(delay).await;

@@ -65,6 +65,7 @@ fn claims(acr: &str) -> Value {
 
 fn sign_with(claims: &Value, key: &[u8], kid: Option<&str>) -> String {
     let mut header = Header::new(Algorithm::RS256);
+    header.typ = Some("at+jwt".to_owned());
     header.kid = kid.map(str::to_owned);
     let key = EncodingKey::from_rsa_pem(key).expect("fixture key parses");
     jsonwebtoken::encode(&header, claims, &key).expect("token signs")

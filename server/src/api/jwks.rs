@@ -67,7 +67,8 @@ impl JwksCache {
         Ok(Self {
             source: KeySource::Remote { url, http },
             keys: RwLock::new(Arc::new(keys)),
-            last_fetch: tokio::sync::Mutex::new(Some(Instant::now())),
+            // The first unknown `kid` may refetch at once; only refetches count.
+            last_fetch: tokio::sync::Mutex::new(None),
         })
     }
 

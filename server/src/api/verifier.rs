@@ -3,9 +3,10 @@
 //! Follows RFC 9068 (JWT profile for OAuth 2.0 access tokens) §4 and RFC 8725 (JWT best
 //! current practices): the algorithm comes from an allow-list of asymmetric algorithms and
 //! must fit the key, the key comes from the provider's JWKS (never from the token), and
-//! `iss`, `aud`, `exp`, `nbf` and `sub` are checked. It does not check `typ`, `client_id`
-//! or `scope`; the step-up claims `acr` and `auth_time` are read here and judged by the
-//! route's requirement.
+//! `iss`, `aud`, `exp`, `nbf` and `sub` are checked, and `typ` must be `at+jwt` unless the
+//! deployment's provider does not type its tokens. It does not check `client_id` or
+//! `scope`. The step-up claims `acr` and `auth_time` are read here: an `auth_time` in the
+//! future is invalid whatever the route needs, and the route's requirement judges the rest.
 
 use super::jwks::{JwksCache, KeyLookup};
 use jsonwebtoken::{errors::ErrorKind, Algorithm, Validation};
@@ -87,6 +88,10 @@ pub enum TokenError {
     MissingClaim(String),
     #[error("claim has the wrong type or format: {0}")]
     InvalidClaim(String),
+    #[error("the token is not typed as an access token (typ at+jwt)")]
+    NotAnAccessToken,
+    #[error("auth_time lies in the future")]
+    AuthTimeInFuture,
 }
 
 /// Verifies access tokens issued by one provider for one audience.
@@ -94,15 +99,27 @@ pub struct AccessTokenVerifier {
     issuer: String,
     audience: String,
     keys: JwksCache,
+    require_access_token_type: bool,
 }
 
 impl AccessTokenVerifier {
+    /// Creates a verifier that requires `typ: at+jwt` (RFC 9068 §2.1).
     pub fn new(issuer: String, audience: String, keys: JwksCache) -> Self {
         Self {
             issuer,
             audience,
             keys,
+            require_access_token_type: true,
         }
+    }
+
+    /// Accepts tokens without `typ: at+jwt`, for providers that do not type their access
+    /// tokens. This weakens the defence against an ID token or other JWT from the same
+    /// issuer being presented as an access token, so prefer a provider that types them.
+    #[must_use]
+    pub fn accept_untyped_tokens(mut self) -> Self {
+        self.require_access_token_type = false;
+        self
     }
 
     /// Verifies `token` and returns its claims.
@@ -123,6 +140,13 @@ impl AccessTokenVerifier {
         if !ALLOWED_ALGORITHMS.contains(&header.alg) {
             return Err(TokenError::DisallowedAlgorithm(header.alg));
         }
+        // RFC 9068 §4: the type tells an access token from an ID token of the same issuer.
+        let typed = header.typ.as_deref().is_some_and(|typ| {
+            typ.eq_ignore_ascii_case("at+jwt") || typ.eq_ignore_ascii_case("application/at+jwt")
+        });
+        if self.require_access_token_type && !typed {
+            return Err(TokenError::NotAnAccessToken);
+        }
 
         // 3. The key comes from the provider's JWKS, chosen by `kid` and refetched once
         //    when the `kid` is new (key rotation).
@@ -141,6 +165,17 @@ impl AccessTokenVerifier {
         validation.validate_nbf = true;
         let data = jsonwebtoken::decode::<AccessClaims>(token, &key, &validation)
             .map_err(|error| token_error(error.into_kind()))?;
+
+        // 5. An authentication cannot happen after now; a value in milliseconds lands here
+        //    too. This holds whether or not the route sets max_age.
+        let latest = jsonwebtoken::get_current_timestamp().saturating_add(LEEWAY_SECS);
+        if data
+            .claims
+            .auth_time
+            .is_some_and(|auth_time| u64::try_from(auth_time).map_or(false, |time| time > latest))
+        {
+            return Err(TokenError::AuthTimeInFuture);
+        }
         Ok(data.claims)
     }
 }

@@ -6,13 +6,14 @@ use crate::pages::message_page;
 use app::session::{
     AuthState, SecretString, TokenSet, AUTH_STATE_KEY, AUTH_STATE_VERSION, PENDING_ACTION_KEY,
 };
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use openidconnect::core::CoreIdTokenClaims;
 use openidconnect::{
     AuthenticationContextClass, AuthorizationCode, ClaimsVerificationError, Nonce,
-    OAuth2TokenResponse, PkceCodeVerifier, TokenResponse,
+    OAuth2TokenResponse, PkceCodeVerifier, SignatureVerificationError, TokenResponse,
 };
 use serde::Deserialize;
 use stepup::{AcrScheme, Authentication, Decision, Requirement};
@@ -48,6 +49,8 @@ enum CallbackError {
     TokenExchange(String),
     MissingIdToken,
     InvalidIdToken(String),
+    /// The ID token names a `kid` the provider's keys do not have.
+    UnknownSigningKey,
     Session(tower_sessions::session::Error),
 }
 
@@ -64,8 +67,17 @@ enum CallbackError {
 pub async fn callback(
     State(oidc): State<OidcState>,
     session: Session,
-    Query(query): Query<CallbackQuery>,
+    query: Result<Query<CallbackQuery>, QueryRejection>,
 ) -> Response {
+    let Ok(Query(query)) = query else {
+        tracing::info!("sign-in callback with invalid or repeated parameters");
+        return message_page(
+            StatusCode::BAD_REQUEST,
+            "Sign-in failed",
+            "The sign-in response has invalid or repeated parameters. Start again from the home page.",
+            "auth-error",
+        );
+    };
     match complete_sign_in(&oidc, &session, query).await {
         Ok(return_to) => Redirect::to(&return_to).into_response(),
         Err(error) => error.into_response(),
@@ -83,8 +95,11 @@ async fn complete_sign_in(
     let state = query.state.ok_or(CallbackError::UnknownState)?;
     let pending = pending::take(session, &state, now)
         .await
-        .map_err(CallbackError::Session)?
-        .ok_or(CallbackError::UnknownState)?;
+        .map_err(CallbackError::Session)?;
+    // Save the spent `state` now: the session layer saves nothing when the response is a
+    // 5xx, and a provider failure below must not leave the `state` usable again.
+    session.save().await.map_err(CallbackError::Session)?;
+    let pending = pending.ok_or(CallbackError::UnknownState)?;
 
     // 2. Error responses.
     if let Some(error) = query.error {
@@ -118,7 +133,12 @@ async fn complete_sign_in(
     let id_token = token_response
         .id_token()
         .ok_or(CallbackError::MissingIdToken)?;
-    let claims = verify_id_token(oidc, id_token, &pending, now)?;
+    let claims = match verify_id_token(oidc, id_token, &pending, now) {
+        Err(CallbackError::UnknownSigningKey) if oidc.provider.refetch_id_token_keys().await => {
+            verify_id_token(oidc, id_token, &pending, now)?
+        }
+        result => result?,
+    };
 
     // 5. Sign the user in.
     let auth_state = AuthState {
@@ -202,8 +222,7 @@ fn verify_id_token<'a>(
 
     let verifier = oidc
         .provider
-        .client
-        .id_token_verifier()
+        .id_token_verifier(now, policy.clock_skew_secs)
         // RFC 9470 §4 and OpenID Connect Core 1.0 §3.1.3.7 step 12: the acr must meet what
         // was requested, judged by the policy's scheme (a stronger level also passes).
         .set_auth_context_verifier_fn(move |acr: Option<&AuthenticationContextClass>| {
@@ -244,8 +263,21 @@ fn verify_id_token<'a>(
                 tracing::info!(reason, "authentication did not meet the requested level");
                 unmet()
             }
+            ClaimsVerificationError::SignatureVerification(
+                SignatureVerificationError::NoMatchingKey,
+            ) => CallbackError::UnknownSigningKey,
             other => CallbackError::InvalidIdToken(super::provider::error_chain(&other)),
         })?;
+
+    // Step 5: an `azp` must name this client (the crate leaves it unchecked).
+    if let Some(party) = claims.authorized_party() {
+        if party != oidc.provider.client_id() {
+            return Err(CallbackError::InvalidIdToken(format!(
+                "azp {} is another client",
+                party.as_str()
+            )));
+        }
+    }
 
     if !acr_decided_by_hook {
         let acr = claims.auth_context_ref().map(|acr| acr.as_str());
@@ -280,6 +312,11 @@ impl IntoResponse for CallbackError {
                 message_page(status, "Sign-in did not complete", &format!("The provider ended the sign-in: {detail}"), "auth-error")
             }
             Self::Unmet { required, description } => {
+                tracing::info!(
+                    stepup.required = %required.join(" "),
+                    oidc.error_description = description.as_deref().unwrap_or("-"),
+                    "the requested authentication level could not be reached"
+                );
                 let required = if required.is_empty() { "a stronger sign-in".to_owned() } else { required.join(" or ") };
                 let mut message = format!("This page needs the authentication level {required}, and the sign-in could not reach it.");
                 if let Some(description) = description {
@@ -300,6 +337,10 @@ impl IntoResponse for CallbackError {
             }
             Self::MissingIdToken => {
                 tracing::warn!("the token response had no ID token");
+                provider_failure()
+            }
+            Self::UnknownSigningKey => {
+                tracing::warn!("the ID token names a signing key the provider does not publish; possibly suspicious");
                 provider_failure()
             }
             Self::InvalidIdToken(reason) => {

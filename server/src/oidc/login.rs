@@ -7,6 +7,7 @@ use crate::pages::message_page;
 use app::session::{
     load_auth_state, load_pending_action, remove_pending_action, PendingAction, SecretString,
 };
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -40,9 +41,12 @@ pub struct LoginQuery {
 pub async fn login(
     State(oidc): State<OidcState>,
     session: Session,
-    Query(query): Query<LoginQuery>,
+    query: Result<Query<LoginQuery>, QueryRejection>,
 ) -> Response {
     // 1. Validate the input.
+    let Ok(Query(query)) = query else {
+        return bad_request("The sign-in request has invalid or repeated parameters.");
+    };
     let return_to = safe_return_to(query.return_to.as_deref());
     let acr_values = match parse_acr_values(query.acr_values.as_deref()) {
         Ok(values) => values,

@@ -64,8 +64,7 @@ pub async fn refresh(State(oidc): State<OidcState>, session: Session, parts: Par
     if let Some(id_token) = response.id_token() {
         let verifier = oidc
             .provider
-            .client
-            .id_token_verifier()
+            .id_token_verifier(crate::unix_now(), oidc.policy.clock_skew_secs)
             // The refreshed ID token's acr and auth_time are not used (step 4), so any value
             // passes here; the crate's defaults are set explicitly to say so.
             .set_auth_context_verifier_fn(|_| Ok(()))

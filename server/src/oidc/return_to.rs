@@ -3,7 +3,8 @@
 /// Longest `return_to` kept, in bytes.
 const MAX_RETURN_TO_BYTES: usize = 2048;
 
-/// Returns `candidate` when it is a path on this origin, else `/`.
+/// Returns `candidate` when it is a path on this origin, else `/`. Non-ASCII characters are
+/// percent-encoded, since a `Location` header carries an ASCII URI reference.
 ///
 /// Accepted: an absolute path (`/…`) with an optional query. Refused, so that sign-in can
 /// never become an open redirect (RFC 9700 §4.11): absolute and scheme-relative URLs
@@ -12,9 +13,24 @@ const MAX_RETURN_TO_BYTES: usize = 2048;
 /// decoded by the query parser, so percent-encoded forms are caught too.
 pub fn safe_return_to(candidate: Option<&str>) -> String {
     match candidate {
-        Some(path) if is_same_origin_path(path) => path.to_owned(),
+        Some(path) if is_same_origin_path(path) => encode_non_ascii(path),
         _ => "/".to_owned(),
     }
+}
+
+fn encode_non_ascii(path: &str) -> String {
+    let mut encoded = String::with_capacity(path.len());
+    for c in path.chars() {
+        if c.is_ascii() {
+            encoded.push(c);
+        } else {
+            let mut buffer = [0u8; 4];
+            for byte in c.encode_utf8(&mut buffer).bytes() {
+                encoded.push_str(&format!("%{byte:02X}"));
+            }
+        }
+    }
+    encoded
 }
 
 fn is_same_origin_path(path: &str) -> bool {
@@ -56,6 +72,14 @@ mod tests {
             assert_eq!(safe_return_to(Some(target)), "/", "{target:?}");
         }
         assert_eq!(safe_return_to(None), "/");
+    }
+
+    #[test]
+    fn non_ascii_is_percent_encoded() {
+        assert_eq!(
+            safe_return_to(Some("/caf\u{e9}?q=\u{ff0f}")),
+            "/caf%C3%A9?q=%EF%BC%8F"
+        );
     }
 
     #[test]

@@ -22,14 +22,11 @@ use http_body_util::BodyExt;
 use logs::LogCapture;
 use provider::TestProvider;
 use serde_json::{json, Value};
-use server::api::jwks::JwksCache;
-use server::api::{AccessTokenVerifier, ApiState};
 use server::config::Config;
-use server::oidc::{provider_http_client, OidcProvider, OidcState};
-use server::policy_file::load_policy;
 use server::session::SESSION_COOKIE_NAME;
 use server::AppState;
 use std::sync::Arc;
+use std::time::Duration;
 use tower::ServiceExt;
 use tower_sessions::MemoryStore;
 use url::Url;
@@ -50,35 +47,12 @@ pub fn config_for(issuer: &str) -> Config {
 
 /// Builds the application state the way `server::run` does, against the provider at `issuer`.
 pub async fn app_state(issuer: &str) -> AppState {
-    let config = Arc::new(config_for(issuer));
-    let http = provider_http_client().expect("the HTTP client builds");
-    let provider = OidcProvider::discover(&config, http.clone())
+    let leptos_options = leptos::config::LeptosOptions::builder()
+        .output_name("stepup-app")
+        .build();
+    server::connect(Arc::new(config_for(issuer)), leptos_options, Duration::ZERO)
         .await
-        .expect("discovery of the test provider succeeds");
-    let keys = JwksCache::fetch(provider.jwks_uri.clone(), http)
-        .await
-        .expect("the test provider's JWKS loads");
-    let verifier =
-        AccessTokenVerifier::new(provider.issuer.clone(), config.api_audience.clone(), keys);
-    let public_origin = config.public_url.origin().ascii_serialization();
-    let policy = Arc::new(load_policy(None).expect("the built-in policy is valid"));
-    AppState {
-        leptos_options: leptos::config::LeptosOptions::builder()
-            .output_name("stepup-app")
-            .build(),
-        api: ApiState {
-            verifier: Arc::new(verifier),
-            policy: Arc::clone(&policy),
-            transfers: Arc::default(),
-            public_origin: public_origin.clone(),
-        },
-        oidc: OidcState {
-            config,
-            provider: Arc::new(provider),
-            policy,
-            public_origin,
-        },
-    }
+        .expect("the test provider is discovered and its keys load")
 }
 
 /// A response with its body read.
