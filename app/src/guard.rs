@@ -135,6 +135,7 @@ pub fn start_redirect(url: &str) {
 #[cfg(feature = "ssr")]
 mod ssr {
     use super::{GuardedRoute, RouteAccess, Viewer};
+    use crate::audit::{self, Outcome};
     use crate::login_url::login_url;
     use crate::session::{load_auth_state, AuthState};
     use leptos::prelude::*;
@@ -178,14 +179,21 @@ mod ssr {
             });
         }
         match decision {
-            Decision::Allow => Ok(RouteAccess::Granted(viewer(&state))),
+            Decision::Allow => {
+                audit::record(
+                    Outcome::Satisfied,
+                    Some(&state.subject),
+                    route.path(),
+                    requirement,
+                );
+                Ok(RouteAccess::Granted(viewer(&state)))
+            }
             Decision::StepUp(shortfall) => {
-                tracing::info!(
-                    user.sub = %state.subject,
-                    auth.acr = state.acr.as_deref().unwrap_or("-"),
-                    stepup.route = ?route,
-                    stepup.required = %requirement.acr_values.join(" "),
-                    "route guard requires step-up"
+                audit::record(
+                    Outcome::Challenged,
+                    Some(&state.subject),
+                    route.path(),
+                    requirement,
                 );
                 Ok(RouteAccess::StepUpRequired {
                     login_url: login,

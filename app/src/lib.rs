@@ -5,6 +5,8 @@
 //! browser-only code (fetching the API) behind `#[cfg(feature = "hydrate")]`.
 
 pub mod api_client;
+#[cfg(feature = "ssr")]
+pub mod audit;
 pub mod guard;
 pub mod login_url;
 pub mod messages;

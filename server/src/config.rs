@@ -48,6 +48,8 @@ pub struct Config {
     /// Whether access tokens must carry `typ: at+jwt` (RFC 9068); `STEPUP_ACCESS_TOKEN_TYPE`
     /// is `at+jwt` (default) or `any` for providers that do not type their tokens.
     pub require_typed_access_tokens: bool,
+    /// Sign-in starts allowed per client address per minute; 0 turns the limit off.
+    pub login_rate_limit: u32,
     /// Overrides the listen address of the Leptos configuration (`LEPTOS_SITE_ADDR`).
     pub listen_addr: Option<std::net::SocketAddr>,
 }
@@ -96,6 +98,7 @@ pub const VARIABLES: &[&str] = &[
     "STEPUP_LOG_FORMAT",
     "STEPUP_LISTEN_ADDR",
     "STEPUP_ACCESS_TOKEN_TYPE",
+    "STEPUP_LOGIN_RATE_LIMIT",
 ];
 
 /// Settings that may hold secrets, and so may also come from a file named by the
@@ -121,6 +124,7 @@ impl fmt::Debug for Config {
             .field("redis_url", &self.redis_url.as_ref().map(|_| "[redacted]"))
             .field("log_format", &self.log_format)
             .field("listen_addr", &self.listen_addr)
+            .field("login_rate_limit", &self.login_rate_limit)
             .field(
                 "require_typed_access_tokens",
                 &self.require_typed_access_tokens,
@@ -292,6 +296,16 @@ impl Config {
             }
         };
 
+        let login_rate_limit = value("STEPUP_LOGIN_RATE_LIMIT", "30")
+            .parse::<u32>()
+            .map_err(|_| {
+                invalid(
+                    "STEPUP_LOGIN_RATE_LIMIT",
+                    "must be a whole number of sign-ins per minute (0 turns the limit off)"
+                        .to_owned(),
+                )
+            })?;
+
         let policy_file = lookup("STEPUP_POLICY_FILE")
             .map(|path| path.trim().to_owned())
             .filter(|path| !path.is_empty())
@@ -312,6 +326,7 @@ impl Config {
             log_format,
             listen_addr,
             require_typed_access_tokens,
+            login_rate_limit,
         })
     }
 

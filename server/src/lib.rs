@@ -3,9 +3,11 @@
 
 pub mod api;
 pub mod config;
+pub mod health;
 pub mod oidc;
 pub mod pages;
 pub mod policy_file;
+pub mod protection;
 pub mod session;
 mod startup;
 
@@ -15,10 +17,12 @@ use api::ApiState;
 use app::guard::ProviderFacts;
 use app::{shell, App};
 use axum::extract::FromRef;
-use axum::Router;
+use axum::routing::get;
+use axum::{middleware, Router};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use oidc::OidcState;
+use std::sync::Arc;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tower_http::LatencyUnit;
@@ -66,9 +70,19 @@ pub fn router<Store: SessionStore + Clone>(state: AppState, session_store: Store
     };
     let leptos_options = state.leptos_options.clone();
     let routes = generate_route_list(App);
-    let session_layer = session::session_layer(session_store, &state.oidc.config);
+    let session_layer = session::session_layer(session_store.clone(), &state.oidc.config);
+    let provider = Arc::clone(&state.oidc.provider);
+    let public_origin = state.oidc.public_origin.clone();
+    let login_limiter = Arc::new(protection::LoginRateLimiter::new(
+        state.oidc.config.login_rate_limit,
+    ));
 
     Router::<AppState>::new()
+        .route("/healthz", get(health::healthz))
+        .route(
+            "/readyz",
+            get(move || health::readyz(Arc::clone(&provider), session_store.clone())),
+        )
         .merge(api::router())
         .merge(oidc::router())
         .leptos_routes_with_context(&state, routes, server_fn_context.clone(), move || {
@@ -79,6 +93,13 @@ pub fn router<Store: SessionStore + Clone>(state: AppState, session_store: Store
             _,
         >(server_fn_context, shell))
         .layer(session_layer)
+        .layer(middleware::from_fn(move |request, next| {
+            protection::require_same_origin(public_origin.clone(), request, next)
+        }))
+        .layer(middleware::from_fn(move |request, next| {
+            protection::limit_login_rate(Arc::clone(&login_limiter), request, next)
+        }))
+        .layer(middleware::from_fn(protection::limit_header_size))
         .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BODY_BYTES))
         .layer(
             TraceLayer::new_for_http()

@@ -15,6 +15,7 @@ pub mod verifier;
 pub use error::ApiError;
 pub use verifier::{AccessClaims, AccessTokenVerifier, TokenError};
 
+use app::audit::{self, Outcome};
 use app::session::load_auth_state;
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::{header, request::Parts};
@@ -59,17 +60,14 @@ impl ApiState {
         let decision =
             self.policy
                 .evaluate(&requirement, &caller.claims.authentication(), unix_now());
+        let subject = Some(caller.claims.sub.as_str());
         match decision {
-            Decision::Allow => Ok(()),
+            Decision::Allow => {
+                audit::record(Outcome::Satisfied, subject, route, &requirement);
+                Ok(())
+            }
             Decision::StepUp(shortfall) => {
-                tracing::info!(
-                    user.sub = %caller.claims.sub,
-                    auth.acr = caller.claims.acr.as_deref().unwrap_or("-"),
-                    http.route = route,
-                    stepup.required = %requirement.acr_values.join(" "),
-                    stepup.max_age = ?requirement.max_age,
-                    "API requires step-up"
-                );
+                audit::record(Outcome::Challenged, subject, route, &requirement);
                 Err(ApiError::InsufficientUserAuthentication {
                     requirement,
                     shortfall,

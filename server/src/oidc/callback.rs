@@ -3,6 +3,7 @@
 use super::pending::{self, PendingLogin};
 use super::OidcState;
 use crate::pages::message_page;
+use app::audit::{self, Outcome};
 use app::session::{
     AuthState, SecretString, TokenSet, AUTH_STATE_KEY, AUTH_STATE_VERSION, PENDING_ACTION_KEY,
 };
@@ -107,6 +108,11 @@ async fn complete_sign_in(
             .error_description
             .map(|text| text.chars().take(MAX_DESCRIPTION_CHARS).collect());
         if error == "unmet_authentication_requirements" {
+            let requirement = Requirement {
+                acr_values: pending.acr_values.clone(),
+                max_age: pending.max_age,
+            };
+            audit::record(Outcome::Unmet, None, &pending.return_to, &requirement);
             return Err(CallbackError::Unmet {
                 required: pending.acr_values,
                 description,
@@ -181,6 +187,16 @@ async fn complete_sign_in(
         stepup.required = %pending.acr_values.join(" "),
         "signed in"
     );
+    let requirement = Requirement {
+        acr_values: pending.acr_values.clone(),
+        max_age: pending.max_age,
+    };
+    audit::record(
+        Outcome::Satisfied,
+        Some(&auth_state.subject),
+        &pending.return_to,
+        &requirement,
+    );
 
     // The API call that asked for this step-up waits for the user's confirmation; only the
     // user who made it may confirm it.
@@ -212,9 +228,16 @@ fn verify_id_token<'a>(
         acr_values: Vec::new(),
         max_age: pending.max_age,
     };
-    let unmet = || CallbackError::Unmet {
-        required: pending.acr_values.clone(),
-        description: None,
+    let unmet = || {
+        let requirement = Requirement {
+            acr_values: pending.acr_values.clone(),
+            max_age: pending.max_age,
+        };
+        audit::record(Outcome::LoopStopped, None, &pending.return_to, &requirement);
+        CallbackError::Unmet {
+            required: pending.acr_values.clone(),
+            description: None,
+        }
     };
     // Auth0 reports multi-factor sign-in in `amr`, which the acr hook cannot see; for that
     // scheme the full check runs after the claims are verified (step 5 below).

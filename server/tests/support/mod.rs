@@ -37,20 +37,39 @@ pub const PUBLIC_URL: &str = "http://127.0.0.1:3000";
 
 /// Reads the configuration for a provider at `issuer`, as start-up would from the environment.
 pub fn config_for(issuer: &str) -> Config {
-    Config::from_lookup(|name| match name {
-        "STEPUP_ISSUER_URL" => Some(issuer.to_owned()),
-        "STEPUP_PUBLIC_URL" => Some(PUBLIC_URL.to_owned()),
-        _ => None,
+    config_with(issuer, &[])
+}
+
+/// Reads the configuration for a provider at `issuer` with the environment variables in
+/// `variables` set as well.
+pub fn config_with(issuer: &str, variables: &[(&str, &str)]) -> Config {
+    Config::from_lookup(|name| {
+        let given = variables
+            .iter()
+            .find(|(variable, _)| *variable == name)
+            .map(|(_, value)| (*value).to_owned());
+        match name {
+            "STEPUP_ISSUER_URL" => Some(issuer.to_owned()),
+            "STEPUP_PUBLIC_URL" => Some(PUBLIC_URL.to_owned()),
+            // The suites start many sign-ins from one address; the limit has its own test.
+            "STEPUP_LOGIN_RATE_LIMIT" => given.or_else(|| Some("0".to_owned())),
+            _ => given,
+        }
     })
     .expect("the test configuration is valid")
 }
 
 /// Builds the application state the way `server::run` does, against the provider at `issuer`.
 pub async fn app_state(issuer: &str) -> AppState {
+    app_state_for(config_for(issuer)).await
+}
+
+/// Builds the application state the way `server::run` does, from `config`.
+pub async fn app_state_for(config: Config) -> AppState {
     let leptos_options = leptos::config::LeptosOptions::builder()
         .output_name("stepup-app")
         .build();
-    server::connect(Arc::new(config_for(issuer)), leptos_options, Duration::ZERO)
+    server::connect(Arc::new(config), leptos_options, Duration::ZERO)
         .await
         .expect("the test provider is discovered and its keys load")
 }
@@ -120,6 +139,8 @@ pub struct Harness {
     pub provider: TestProvider,
     pub app: Router,
     pub logs: LogCapture,
+    /// The router's session store, for checking what the server keeps.
+    pub store: MemoryStore,
 }
 
 impl Harness {
@@ -134,13 +155,25 @@ impl Harness {
     }
 
     pub async fn with_provider_and_log_filter(provider: TestProvider, filter: &str) -> Self {
+        Self::with_variables(provider, filter, &[]).await
+    }
+
+    /// Builds the server against `provider` with the environment variables in `variables`
+    /// set, capturing the logs that `filter` enables.
+    pub async fn with_variables(
+        provider: TestProvider,
+        filter: &str,
+        variables: &[(&str, &str)],
+    ) -> Self {
         let logs = LogCapture::start(filter);
-        let state = app_state(&provider.issuer).await;
-        let app = server::router(state, MemoryStore::default());
+        let state = app_state_for(config_with(&provider.issuer, variables)).await;
+        let store = MemoryStore::default();
+        let app = server::router(state, store.clone());
         Self {
             provider,
             app,
             logs,
+            store,
         }
     }
 
@@ -174,6 +207,18 @@ impl Harness {
         }
         self.send(request.body(Body::empty()).expect("the request builds"))
             .await
+    }
+
+    /// Sends `POST uri` with `cookie` and the headers a browser sends on a same-origin
+    /// `fetch`: `Sec-Fetch-Site: same-origin` and the app's `Origin`.
+    pub async fn post_same_origin(&self, uri: &str, cookie: &str) -> Reply {
+        let request = Request::post(uri)
+            .header(header::COOKIE, cookie)
+            .header("sec-fetch-site", "same-origin")
+            .header(header::ORIGIN, PUBLIC_URL)
+            .body(Body::empty())
+            .expect("the request builds");
+        self.send(request).await
     }
 
     /// Sends `GET uri` with one `Authorization` header and no cookie.

@@ -1,0 +1,202 @@
+//! Request-level defences applied to every route: a same-origin rule for requests that rely
+//! on the session cookie (CSRF), a cap on header size, and a rate limit on starting sign-in.
+
+use crate::api::origin::is_safe_cookie_request;
+use axum::extract::{ConnectInfo, Request};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Largest total size of the request's header names and values, in bytes.
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+
+/// Length of the sign-in rate-limit window.
+pub const LOGIN_RATE_WINDOW: Duration = Duration::from_secs(60);
+
+/// Most client addresses tracked at once; beyond it, expired windows are dropped first and
+/// then the limiter starts over, so memory stays bounded under a flood of addresses.
+const MAX_TRACKED_CLIENTS: usize = 10_000;
+
+/// Rejects state-changing requests that carry no `Authorization` header (so rely on the
+/// session cookie) unless they come from the app's own origin (see
+/// [`is_safe_cookie_request`]). `SameSite=Lax` already keeps the cookie off cross-site
+/// `POST`s in current browsers; this check also covers same-site attackers and older
+/// browsers.
+pub async fn require_same_origin(public_origin: String, request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    let has_bearer = parts.headers.contains_key(header::AUTHORIZATION);
+    if !has_bearer && !is_safe_cookie_request(&parts, &public_origin) {
+        tracing::warn!(http.method = %parts.method, http.path = %parts.uri.path(), "cross-site request rejected; possibly suspicious");
+        return error_response(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Cross-site requests are not allowed.",
+        );
+    }
+    next.run(Request::from_parts(parts, body)).await
+}
+
+/// Answers `431` when the request's headers add up to more than [`MAX_HEADER_BYTES`].
+///
+/// `Authorization` is left out of the sum: the resource server rejects an oversized token
+/// itself, with the `401 invalid_token` challenge RFC 6750 §3.1 asks for, after a length
+/// check that costs nothing.
+pub async fn limit_header_size(request: Request, next: Next) -> Response {
+    let total: usize = request
+        .headers()
+        .iter()
+        .filter(|(name, _)| *name != header::AUTHORIZATION)
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    if total > MAX_HEADER_BYTES {
+        tracing::info!(http.header_bytes = total, "request headers too large");
+        return error_response(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "request_header_fields_too_large",
+            "The request headers are too large.",
+        );
+    }
+    next.run(request).await
+}
+
+/// A fixed-window counter of sign-in starts per client address.
+pub struct LoginRateLimiter {
+    /// Requests allowed per address in one [`LOGIN_RATE_WINDOW`]; 0 allows every request.
+    limit: u32,
+    windows: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+}
+
+impl LoginRateLimiter {
+    pub fn new(limit: u32) -> Self {
+        Self {
+            limit,
+            windows: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Counts one request from `client`; returns the wait before the next allowed one when
+    /// the client is over the limit.
+    pub fn check(&self, client: IpAddr, now: Instant) -> Result<(), Duration> {
+        if self.limit == 0 {
+            return Ok(());
+        }
+        let mut windows = self
+            .windows
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if windows.len() >= MAX_TRACKED_CLIENTS && !windows.contains_key(&client) {
+            windows.retain(|_, (started, _)| now.duration_since(*started) < LOGIN_RATE_WINDOW);
+            if windows.len() >= MAX_TRACKED_CLIENTS {
+                windows.clear();
+            }
+        }
+        let (started, count) = windows.entry(client).or_insert((now, 0));
+        if now.duration_since(*started) >= LOGIN_RATE_WINDOW {
+            *started = now;
+            *count = 0;
+        }
+        if *count >= self.limit {
+            return Err(LOGIN_RATE_WINDOW.saturating_sub(now.duration_since(*started)));
+        }
+        *count += 1;
+        Ok(())
+    }
+}
+
+/// Applies the [`LoginRateLimiter`] to `/auth/login`, keyed by the peer address.
+///
+/// NOTE: behind a reverse proxy every request comes from the proxy's address, so the limit
+/// applies to all users together; rate-limit per client at the proxy instead.
+pub async fn limit_login_rate(
+    limiter: std::sync::Arc<LoginRateLimiter>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if request.uri().path() != "/auth/login" {
+        return next.run(request).await;
+    }
+    let client = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::from([0, 0, 0, 0]), |ConnectInfo(address)| {
+            address.ip()
+        });
+    if let Err(retry_after) = limiter.check(client, Instant::now()) {
+        tracing::warn!(client.address = %client, "sign-in rate limit reached");
+        let mut response = crate::pages::message_page(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many sign-in attempts",
+            "Too many sign-in attempts from your network. Wait a minute and try again.",
+            "auth-error",
+        );
+        let seconds = retry_after.as_secs().max(1).to_string();
+        if let Ok(value) = HeaderValue::from_str(&seconds) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        return response;
+    }
+    next.run(request).await
+}
+
+fn error_response(status: StatusCode, error: &'static str, description: &'static str) -> Response {
+    let mut response = (
+        status,
+        Json(json!({ "error": error, "error_description": description })),
+    )
+        .into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limiter_allows_up_to_limit_per_window() {
+        let limiter = LoginRateLimiter::new(30);
+        let client = IpAddr::from([192, 0, 2, 1]);
+        let start = Instant::now();
+        for _ in 0..30 {
+            assert_eq!(limiter.check(client, start), Ok(()));
+        }
+        assert!(limiter.check(client, start).is_err());
+        // Another client has its own window.
+        assert_eq!(limiter.check(IpAddr::from([192, 0, 2, 2]), start), Ok(()));
+        // A new window starts after the old one ends.
+        assert_eq!(limiter.check(client, start + LOGIN_RATE_WINDOW), Ok(()));
+    }
+
+    #[test]
+    fn zero_limit_allows_everything() {
+        let limiter = LoginRateLimiter::new(0);
+        let client = IpAddr::from([192, 0, 2, 1]);
+        for _ in 0..100 {
+            assert_eq!(limiter.check(client, Instant::now()), Ok(()));
+        }
+    }
+
+    #[test]
+    fn limiter_memory_is_bounded() {
+        let limiter = LoginRateLimiter::new(30);
+        let start = Instant::now();
+        for index in 0..(MAX_TRACKED_CLIENTS as u32 + 10) {
+            let address = IpAddr::from(index.to_be_bytes());
+            assert_eq!(limiter.check(address, start), Ok(()));
+        }
+        let tracked = limiter
+            .windows
+            .lock()
+            .map(|windows| windows.len())
+            .unwrap_or(usize::MAX);
+        assert!(tracked <= MAX_TRACKED_CLIENTS, "{tracked}");
+    }
+}
