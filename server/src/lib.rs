@@ -2,6 +2,7 @@
 //! server (`/api/*`), and the Leptos app with its server functions.
 
 pub mod api;
+pub mod assets;
 pub mod config;
 pub mod health;
 pub mod oidc;
@@ -23,6 +24,7 @@ use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use oidc::OidcState;
 use std::sync::Arc;
+use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tower_http::LatencyUnit;
@@ -36,6 +38,8 @@ pub const MAX_REQUEST_BODY_BYTES: usize = 64 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
+    /// The compiled site; `leptos_options.site_pkg_dir` names its versioned folder.
+    pub site: assets::SiteAssets,
     pub api: ApiState,
     pub oidc: OidcState,
 }
@@ -69,6 +73,8 @@ pub fn router<Store: SessionStore + Clone>(state: AppState, session_store: Store
         provide_context(provider_facts.clone());
     };
     let leptos_options = state.leptos_options.clone();
+    let fallback_options = state.leptos_options.clone();
+    let site = state.site.clone();
     let routes = generate_route_list(App);
     let session_layer = session::session_layer(session_store.clone(), &state.oidc.config);
     let provider = Arc::clone(&state.oidc.provider);
@@ -88,10 +94,20 @@ pub fn router<Store: SessionStore + Clone>(state: AppState, session_store: Store
         .leptos_routes_with_context(&state, routes, server_fn_context.clone(), move || {
             shell(leptos_options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler_with_context::<
-            AppState,
-            _,
-        >(server_fn_context, shell))
+        .fallback(move |request: axum::extract::Request| {
+            let render = leptos_axum::render_app_async_with_context(server_fn_context.clone(), {
+                let options = fallback_options.clone();
+                move || shell(options.clone())
+            });
+            let site = site.clone();
+            async move {
+                // A site file, else the app's own "not found" page (which sets 404).
+                match site.serve(request.method(), request.uri().path(), request.headers()) {
+                    Some(response) => response,
+                    None => render(request).await,
+                }
+            }
+        })
         .layer(session_layer)
         .layer(middleware::from_fn(move |request, next| {
             protection::require_same_origin(public_origin.clone(), request, next)
@@ -101,6 +117,7 @@ pub fn router<Store: SessionStore + Clone>(state: AppState, session_store: Store
         }))
         .layer(middleware::from_fn(protection::limit_header_size))
         .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BODY_BYTES))
+        .layer(CompressionLayer::new())
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(request_span)

@@ -3,6 +3,7 @@
 use crate::api::jwks::{JwksCache, JwksError};
 use crate::api::transfers::TransferStore;
 use crate::api::{AccessTokenVerifier, ApiState};
+use crate::assets::SiteAssets;
 use crate::config::{Config, SessionStoreKind};
 use crate::oidc::provider::DiscoveryError;
 use crate::oidc::{provider_http_client, OidcProvider, OidcState};
@@ -128,8 +129,12 @@ pub async fn connect(
     );
 
     let public_origin = config.public_url.origin().ascii_serialization();
+    let site = SiteAssets::load();
+    let mut leptos_options = leptos_options;
+    leptos_options.site_pkg_dir = site.versioned_pkg_dir().into();
     Ok(AppState {
         leptos_options,
+        site,
         api: ApiState {
             verifier: Arc::new(verifier),
             policy: Arc::clone(&policy),
