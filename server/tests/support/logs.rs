@@ -4,9 +4,24 @@
 //! runtime runs every task on the test's thread, and none of the tests that run beside it.
 
 use std::io;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, Once, PoisonError};
 use tracing::subscriber::DefaultGuard;
+use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::EnvFilter;
+
+/// Forwards records of the `log` crate (which `reqwest` and `rustls` write) to `tracing`, as
+/// the server binary's logging set-up does, so that a [`LogCapture`] receives them too.
+///
+/// It installs a global subscriber that drops every event; events of a test still reach that
+/// test's capture, which is the thread's default. Calling it again does nothing.
+pub fn forward_log_records() {
+    static FORWARD: Once = Once::new();
+    FORWARD.call_once(|| {
+        tracing_subscriber::registry()
+            .try_init()
+            .expect("no other global subscriber or logger is set in this test binary");
+    });
+}
 
 #[derive(Clone, Default)]
 struct Buffer(Arc<Mutex<Vec<u8>>>);
@@ -40,6 +55,24 @@ impl LogCapture {
             .with_env_filter(EnvFilter::new(filter))
             .with_ansi(false)
             .with_writer(move || writer.clone())
+            .finish();
+        Self {
+            buffer,
+            _guard: tracing::subscriber::set_default(subscriber),
+        }
+    }
+
+    /// Starts capturing events that `filter` enables in the JSON format that the server writes
+    /// with `STEPUP_LOG_FORMAT=json`.
+    pub fn start_json(filter: &str) -> Self {
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter(EnvFilter::new(filter))
+            .with_writer(move || writer.clone())
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
             .finish();
         Self {
             buffer,

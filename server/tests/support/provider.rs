@@ -1,13 +1,14 @@
 //! A test OpenID Provider on 127.0.0.1 that a test can make misbehave.
 //!
 //! It serves a discovery document, a JWKS and a token endpoint. The token endpoint returns
-//! whatever response the test set last, however wrong, and records each request. There is no
+//! whatever response the test set last, however wrong, and records each request. A test may set
+//! a separate response for the `refresh_token` grant. There is no
 //! authorization endpoint: tests read `state` and `nonce` from the relying party's redirect and
 //! call `/auth/callback` themselves. The server task is aborted when the provider is dropped.
 
 use super::tokens::{jwks, Key, TWO_FACTOR};
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
@@ -30,7 +31,11 @@ struct ProviderState {
     jwks: Mutex<Value>,
     /// Body of every token response; `None` makes the endpoint return `invalid_grant`.
     token_response: Mutex<Option<Value>>,
+    /// Body of responses to the `refresh_token` grant; `None` answers it like any other grant.
+    refresh_response: Mutex<Option<Value>>,
     token_requests: Mutex<Vec<TokenRequest>>,
+    /// The `Authorization` header of each token request, in the order of `token_requests`.
+    token_authorizations: Mutex<Vec<Option<String>>>,
     jwks_fetches: AtomicUsize,
     /// Requests to `/decoy/*`, where hostile tokens point `jku` and `x5u`.
     decoy_fetches: AtomicUsize,
@@ -56,7 +61,9 @@ impl TestProvider {
             advertised_issuer: Mutex::new(issuer.clone()),
             jwks: Mutex::new(jwks(&[Key::Test])),
             token_response: Mutex::new(None),
+            refresh_response: Mutex::new(None),
             token_requests: Mutex::new(Vec::new()),
+            token_authorizations: Mutex::new(Vec::new()),
             jwks_fetches: AtomicUsize::new(0),
             decoy_fetches: AtomicUsize::new(0),
         });
@@ -92,8 +99,18 @@ impl TestProvider {
         *lock(&self.state.token_response) = Some(body);
     }
 
+    /// Sets the body of every following response to the `refresh_token` grant.
+    pub fn respond_to_refresh_with(&self, body: Value) {
+        *lock(&self.state.refresh_response) = Some(body);
+    }
+
     pub fn token_requests(&self) -> Vec<TokenRequest> {
         lock(&self.state.token_requests).clone()
+    }
+
+    /// Returns the `Authorization` header of each token request, `None` where it had none.
+    pub fn token_authorizations(&self) -> Vec<Option<String>> {
+        lock(&self.state.token_authorizations).clone()
     }
 
     pub fn jwks_fetches(&self) -> usize {
@@ -149,10 +166,21 @@ async fn serve_jwks(State(state): State<Arc<ProviderState>>) -> Json<Value> {
 
 async fn token(
     State(state): State<Arc<ProviderState>>,
+    headers: HeaderMap,
     Form(request): Form<TokenRequest>,
 ) -> Response {
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
+    lock(&state.token_authorizations).push(authorization);
+    let is_refresh = request.get("grant_type").map(String::as_str) == Some("refresh_token");
     lock(&state.token_requests).push(request);
-    match lock(&state.token_response).clone() {
+    let refresh_response = lock(&state.refresh_response).clone();
+    let response = match refresh_response {
+        Some(body) if is_refresh => Some(body),
+        _ => lock(&state.token_response).clone(),
+    };
+    match response {
         Some(body) => Json(body).into_response(),
         None => (
             StatusCode::BAD_REQUEST,
