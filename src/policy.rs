@@ -173,6 +173,23 @@ impl Policy {
         }
     }
 
+    /// Returns every acr value the policy's rules name, in first-use order without repeats.
+    pub fn acr_values(&self) -> Vec<String> {
+        let mut values: Vec<String> = Vec::new();
+        let requirements = self.rules.iter().flat_map(|rule| {
+            std::iter::once(&rule.requirement)
+                .chain(rule.payload.iter().map(|payload| &payload.requirement))
+        });
+        for requirement in requirements {
+            for value in &requirement.acr_values {
+                if !values.contains(value) {
+                    values.push(value.clone());
+                }
+            }
+        }
+        values
+    }
+
     /// Returns the names of the payload fields the rule for `path` and `method` reads, so the
     /// caller parses the body only when a rule needs it.
     pub fn payload_fields(&self, path: &str, method: &str) -> Vec<&str> {
@@ -327,6 +344,14 @@ mod tests {
         assert!(policy.rule_for("/admin/users", "PUT").is_some());
         assert!(policy.rule_for("/administrator", "GET").is_none());
         assert!(policy.rule_for("/api/transfers/1", "GET").is_none());
+    }
+
+    #[test]
+    fn acr_values_lists_each_value_once() {
+        assert_eq!(
+            transfers_policy().acr_values(),
+            [TWO_FACTORS, "phr", "phrh"]
+        );
     }
 
     #[test]

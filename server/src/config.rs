@@ -48,6 +48,9 @@ pub struct Config {
     /// Whether access tokens must carry `typ: at+jwt` (RFC 9068); `STEPUP_ACCESS_TOKEN_TYPE`
     /// is `at+jwt` (default) or `any` for providers that do not type their tokens.
     pub require_typed_access_tokens: bool,
+    /// Namespace of step-up claims in access tokens, for providers (Auth0) that do not
+    /// allow the standard names: `{namespace}acr`, `{namespace}amr`, `{namespace}auth_time`.
+    pub access_token_claim_namespace: Option<String>,
     /// Sign-in starts allowed per client address per minute; 0 turns the limit off.
     pub login_rate_limit: u32,
     /// Overrides the listen address of the Leptos configuration (`LEPTOS_SITE_ADDR`).
@@ -99,6 +102,7 @@ pub const VARIABLES: &[&str] = &[
     "STEPUP_LISTEN_ADDR",
     "STEPUP_ACCESS_TOKEN_TYPE",
     "STEPUP_LOGIN_RATE_LIMIT",
+    "STEPUP_ACCESS_TOKEN_CLAIM_NAMESPACE",
 ];
 
 /// Settings that may hold secrets, and so may also come from a file named by the
@@ -125,6 +129,10 @@ impl fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("listen_addr", &self.listen_addr)
             .field("login_rate_limit", &self.login_rate_limit)
+            .field(
+                "access_token_claim_namespace",
+                &self.access_token_claim_namespace,
+            )
             .field(
                 "require_typed_access_tokens",
                 &self.require_typed_access_tokens,
@@ -327,6 +335,9 @@ impl Config {
             listen_addr,
             require_typed_access_tokens,
             login_rate_limit,
+            access_token_claim_namespace: lookup("STEPUP_ACCESS_TOKEN_CLAIM_NAMESPACE")
+                .map(|namespace| namespace.trim().to_owned())
+                .filter(|namespace| !namespace.is_empty()),
         })
     }
 

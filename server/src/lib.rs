@@ -118,6 +118,7 @@ pub fn router<Store: SessionStore + Clone>(state: AppState, session_store: Store
         .layer(middleware::from_fn(protection::limit_header_size))
         .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BODY_BYTES))
         .layer(CompressionLayer::new())
+        .layer(middleware::from_fn(protection::security_headers))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(request_span)

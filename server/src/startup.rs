@@ -112,10 +112,22 @@ pub async fn connect(
     );
 
     let http = provider_http_client()?;
-    let provider = discover_with_retry(&config, http.clone(), discovery_deadline).await?;
+    let mut provider = discover_with_retry(&config, http.clone(), discovery_deadline).await?;
+    if provider.acr_values_supported.is_empty() {
+        // Okta and Auth0 publish no acr_values_supported. The values the policy names are
+        // then the ones sign-in may request; the provider still judges them.
+        provider.acr_values_supported = policy.acr_values();
+        tracing::warn!(
+            acr_values = %provider.acr_values_supported.join(" "),
+            "the provider does not advertise acr_values_supported; allowing the policy's values"
+        );
+    }
     let keys = JwksCache::fetch(provider.jwks_uri.clone(), http).await?;
     let mut verifier =
         AccessTokenVerifier::new(provider.issuer.clone(), config.api_audience.clone(), keys);
+    if let Some(namespace) = &config.access_token_claim_namespace {
+        verifier = verifier.with_claim_namespace(namespace.clone());
+    }
     if !config.require_typed_access_tokens {
         tracing::warn!(
             "access tokens without typ at+jwt are accepted (STEPUP_ACCESS_TOKEN_TYPE=any)"

@@ -599,8 +599,6 @@ fn pending_action_debug_has_no_token() {
 }
 
 #[tokio::test]
-#[ignore = "defect: `Caller` derives Debug over `tower_sessions::Session`, whose Debug prints \
-            the session record with every token, and the store with every other session"]
 async fn caller_debug_hides_session_tokens() {
     let harness = Harness::start().await;
     let (_, _, cookie) = harness

@@ -92,12 +92,22 @@ where
 }
 
 /// A caller whose access token verified.
-#[derive(Debug)]
 pub struct Caller {
     pub claims: AccessClaims,
     /// The session whose access token the call used, for calls made with the session
     /// cookie; `None` for a bearer token from the `Authorization` header.
     pub session: Option<Session>,
+}
+
+/// Prints the claims and whether a session was used; never the session, whose record
+/// holds tokens.
+impl std::fmt::Debug for Caller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Caller")
+            .field("claims", &self.claims)
+            .field("session", &self.session.as_ref().map(|_| "[redacted]"))
+            .finish()
+    }
 }
 
 impl<S> FromRequestParts<S> for Caller

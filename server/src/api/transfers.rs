@@ -2,7 +2,9 @@
 //! creation and the pending action a step-up leaves behind.
 
 use super::{ApiError, ApiState, Caller};
-use app::session::{load_pending_action, remove_pending_action, PendingAction, PENDING_ACTION_KEY};
+use app::session::{
+    load_auth_state, load_pending_action, remove_pending_action, PendingAction, PENDING_ACTION_KEY,
+};
 use app::transfers::{
     is_valid_idempotency_key, Transfer, TransferList, TransferRequest, TRANSFERS_API_PATH,
 };
@@ -131,12 +133,18 @@ pub async fn create_transfer(
         if let (ApiError::InsufficientUserAuthentication { requirement, .. }, Some(session)) =
             (&error, &caller.session)
         {
+            // The session's subject comes from the ID token. Some providers (Okta) put
+            // another value in the access token's `sub`, and the callback compares with
+            // the ID token's.
+            let subject = load_auth_state(session)
+                .await
+                .map_or_else(|| caller.claims.sub.clone(), |state| state.subject);
             let action = PendingAction {
                 method: "POST".to_owned(),
                 path: TRANSFERS_API_PATH.to_owned(),
                 body: payload.to_string(),
                 idempotency_key: key.clone(),
-                subject: caller.claims.sub.clone(),
+                subject,
                 acr_values: requirement.acr_values.clone(),
                 max_age: requirement.max_age,
                 created_at: crate::unix_now(),

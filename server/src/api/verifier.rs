@@ -100,6 +100,16 @@ pub struct AccessTokenVerifier {
     audience: String,
     keys: JwksCache,
     require_access_token_type: bool,
+    claim_namespace: Option<String>,
+}
+
+/// The claims as decoded: the typed ones, and the rest for namespaced step-up claims.
+#[derive(Deserialize)]
+struct DecodedClaims {
+    #[serde(flatten)]
+    claims: AccessClaims,
+    #[serde(flatten)]
+    other: serde_json::Map<String, serde_json::Value>,
 }
 
 impl AccessTokenVerifier {
@@ -110,7 +120,18 @@ impl AccessTokenVerifier {
             audience,
             keys,
             require_access_token_type: true,
+            claim_namespace: None,
         }
+    }
+
+    /// Also reads `acr`, `amr` and `auth_time` from claims named `{namespace}acr` and so on,
+    /// when the standard ones are missing. Auth0 refuses to add claims with the standard
+    /// names to access tokens, so an Action adds them under a namespace such as
+    /// `https://app.example.com/`.
+    #[must_use]
+    pub fn with_claim_namespace(mut self, namespace: String) -> Self {
+        self.claim_namespace = Some(namespace);
+        self
     }
 
     /// Accepts tokens without `typ: at+jwt`, for providers that do not type their access
@@ -163,20 +184,116 @@ impl AccessTokenVerifier {
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = LEEWAY_SECS;
         validation.validate_nbf = true;
-        let data = jsonwebtoken::decode::<AccessClaims>(token, &key, &validation)
+        let data = jsonwebtoken::decode::<DecodedClaims>(token, &key, &validation)
             .map_err(|error| token_error(error.into_kind()))?;
+        let mut claims = data.claims.claims;
+        if let Some(namespace) = &self.claim_namespace {
+            read_namespaced_claims(&mut claims, &data.claims.other, namespace)?;
+        }
 
         // 5. An authentication cannot happen after now; a value in milliseconds lands here
         //    too. This holds whether or not the route sets max_age.
         let latest = jsonwebtoken::get_current_timestamp().saturating_add(LEEWAY_SECS);
-        if data
-            .claims
+        if claims
             .auth_time
             .is_some_and(|auth_time| u64::try_from(auth_time).map_or(false, |time| time > latest))
         {
             return Err(TokenError::AuthTimeInFuture);
         }
-        Ok(data.claims)
+        Ok(claims)
+    }
+}
+
+/// Fills missing `acr`, `amr` and `auth_time` from `{namespace}acr`, `{namespace}amr` and
+/// `{namespace}auth_time`, with the same types the standard claims must have.
+fn read_namespaced_claims(
+    claims: &mut AccessClaims,
+    other: &serde_json::Map<String, serde_json::Value>,
+    namespace: &str,
+) -> Result<(), TokenError> {
+    let get = |name: &str| other.get(&format!("{namespace}{name}"));
+    if claims.acr.is_none() {
+        if let Some(value) = get("acr") {
+            let acr = value
+                .as_str()
+                .ok_or_else(|| TokenError::InvalidClaim("namespaced acr".to_owned()))?;
+            claims.acr = Some(acr.to_owned());
+        }
+    }
+    if claims.amr.is_empty() {
+        if let Some(value) = get("amr") {
+            claims.amr = serde_json::from_value(value.clone())
+                .map_err(|_| TokenError::InvalidClaim("namespaced amr".to_owned()))?;
+        }
+    }
+    if claims.auth_time.is_none() {
+        if let Some(value) = get("auth_time") {
+            let auth_time = value
+                .as_i64()
+                .filter(|_| !value.is_f64())
+                .ok_or_else(|| TokenError::InvalidClaim("namespaced auth_time".to_owned()))?;
+            claims.auth_time = Some(auth_time);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn other(values: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+        values.as_object().cloned().unwrap_or_default()
+    }
+
+    fn empty_claims() -> AccessClaims {
+        AccessClaims {
+            sub: "u".to_owned(),
+            exp: 0,
+            acr: None,
+            auth_time: None,
+            amr: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn namespaced_claims_fill_missing_ones() {
+        let mut claims = empty_claims();
+        let extra = other(json!({
+            "https://app.test/acr": "http://schemas.openid.net/pape/policies/2007/06/multi-factor",
+            "https://app.test/amr": ["pwd", "mfa"],
+            "https://app.test/auth_time": 1_700_000_000,
+        }));
+        read_namespaced_claims(&mut claims, &extra, "https://app.test/").expect("valid");
+        assert_eq!(claims.amr, ["pwd", "mfa"]);
+        assert_eq!(claims.auth_time, Some(1_700_000_000));
+        assert!(claims.acr.is_some());
+    }
+
+    #[test]
+    fn standard_claims_win_over_namespaced() {
+        let mut claims = empty_claims();
+        claims.acr = Some("standard".to_owned());
+        let extra = other(json!({ "ns/acr": "namespaced" }));
+        read_namespaced_claims(&mut claims, &extra, "ns/").expect("valid");
+        assert_eq!(claims.acr.as_deref(), Some("standard"));
+    }
+
+    #[test]
+    fn namespaced_claims_of_wrong_type_are_invalid() {
+        for extra in [
+            json!({ "ns/acr": 2 }),
+            json!({ "ns/amr": "mfa" }),
+            json!({ "ns/auth_time": 1.5 }),
+            json!({ "ns/auth_time": "1" }),
+        ] {
+            let mut claims = empty_claims();
+            assert!(
+                read_namespaced_claims(&mut claims, &other(extra.clone()), "ns/").is_err(),
+                "{extra}"
+            );
+        }
     }
 }
 
