@@ -48,12 +48,13 @@ fn TransfersPanel() -> impl IntoView {
             to: to.get_untracked().trim().to_owned(),
             amount: parsed.unwrap_or(f64::NAN),
         };
-        if let Err(message) = request.validate() {
-            state.status.set(Some(Err(message.to_owned())));
-            return;
+        match request.validate() {
+            Err(message) => state.status.set(Some(Err(message.to_owned()))),
+            #[cfg(feature = "hydrate")]
+            Ok(()) => leptos::task::spawn_local(browser::submit(state, request, None)),
+            #[cfg(not(feature = "hydrate"))]
+            Ok(()) => {}
         }
-        #[cfg(feature = "hydrate")]
-        leptos::task::spawn_local(browser::submit(state, request, None));
     };
 
     view! {

@@ -196,7 +196,7 @@ impl AccessTokenVerifier {
         let latest = jsonwebtoken::get_current_timestamp().saturating_add(LEEWAY_SECS);
         if claims
             .auth_time
-            .is_some_and(|auth_time| u64::try_from(auth_time).map_or(false, |time| time > latest))
+            .is_some_and(|auth_time| u64::try_from(auth_time).is_ok_and(|time| time > latest))
         {
             return Err(TokenError::AuthTimeInFuture);
         }
@@ -236,6 +236,21 @@ fn read_namespaced_claims(
         }
     }
     Ok(())
+}
+
+fn token_error(kind: ErrorKind) -> TokenError {
+    match kind {
+        ErrorKind::InvalidSignature => TokenError::InvalidSignature,
+        ErrorKind::ExpiredSignature => TokenError::Expired,
+        ErrorKind::ImmatureSignature => TokenError::NotYetValid,
+        ErrorKind::InvalidIssuer => TokenError::InvalidIssuer,
+        ErrorKind::InvalidAudience => TokenError::InvalidAudience,
+        ErrorKind::MissingRequiredClaim(claim) => TokenError::MissingClaim(claim),
+        ErrorKind::InvalidClaimFormat(claim) => TokenError::InvalidClaim(claim),
+        ErrorKind::Json(error) => TokenError::InvalidClaim(error.to_string()),
+        ErrorKind::InvalidAlgorithm => TokenError::UnknownKey,
+        _ => TokenError::Malformed,
+    }
 }
 
 #[cfg(test)]
@@ -294,20 +309,5 @@ mod tests {
                 "{extra}"
             );
         }
-    }
-}
-
-fn token_error(kind: ErrorKind) -> TokenError {
-    match kind {
-        ErrorKind::InvalidSignature => TokenError::InvalidSignature,
-        ErrorKind::ExpiredSignature => TokenError::Expired,
-        ErrorKind::ImmatureSignature => TokenError::NotYetValid,
-        ErrorKind::InvalidIssuer => TokenError::InvalidIssuer,
-        ErrorKind::InvalidAudience => TokenError::InvalidAudience,
-        ErrorKind::MissingRequiredClaim(claim) => TokenError::MissingClaim(claim),
-        ErrorKind::InvalidClaimFormat(claim) => TokenError::InvalidClaim(claim),
-        ErrorKind::Json(error) => TokenError::InvalidClaim(error.to_string()),
-        ErrorKind::InvalidAlgorithm => TokenError::UnknownKey,
-        _ => TokenError::Malformed,
     }
 }

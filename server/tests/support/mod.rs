@@ -13,6 +13,7 @@
 
 pub mod logs;
 pub mod provider;
+pub mod redis;
 pub mod tokens;
 
 use axum::body::Body;
@@ -178,25 +179,7 @@ impl Harness {
     }
 
     pub async fn send(&self, request: Request<Body>) -> Reply {
-        let response = self
-            .app
-            .clone()
-            .oneshot(request)
-            .await
-            .expect("the router is infallible");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .expect("the body reads")
-            .to_bytes();
-        Reply {
-            status,
-            headers,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-        }
+        send_to(&self.app, request).await
     }
 
     /// Sends `GET uri`, with the session cookie when one is given.
@@ -239,33 +222,7 @@ impl Harness {
     /// redirect.
     pub async fn start_login_in(&self, query: &str, cookie: Option<&str>) -> Login {
         let reply = self.get(&format!("/auth/login?{query}"), cookie).await;
-        assert!(
-            reply.status.is_redirection(),
-            "login with {query:?} did not redirect: {} {}",
-            reply.status,
-            reply.body
-        );
-        let location = reply.location().expect("the login redirect has a Location");
-        let authorization_url = Url::parse(&location).expect("the Location is an absolute URL");
-        let cookie = reply
-            .session_cookie()
-            .or_else(|| cookie.map(str::to_owned))
-            .expect("the login sets a session cookie");
-        let find = |name: &str| {
-            authorization_url
-                .query_pairs()
-                .find(|(key, _)| key == name)
-                .map(|(_, value)| value.into_owned())
-                .unwrap_or_else(|| panic!("the authorization request has no {name}"))
-        };
-        let state = find("state");
-        let nonce = find("nonce");
-        Login {
-            cookie,
-            authorization_url,
-            state,
-            nonce,
-        }
+        read_login(&reply, query, cookie)
     }
 
     /// Calls `/auth/callback?{query}` with `cookie`, the way the provider's redirect would.
@@ -343,6 +300,60 @@ impl Harness {
             "the API rejected the signed-in session: {:?}",
             reply.www_authenticate()
         );
+    }
+}
+
+/// Sends `request` to `app` and reads the whole response.
+pub async fn send_to(app: &Router, request: Request<Body>) -> Reply {
+    let response = app
+        .clone()
+        .oneshot(request)
+        .await
+        .expect("the router is infallible");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("the body reads")
+        .to_bytes();
+    Reply {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+/// Reads the authorization request from `reply`, the response to `/auth/login?{query}` sent
+/// with `cookie`. The session cookie is the one the reply sets, else `cookie`.
+pub fn read_login(reply: &Reply, query: &str, cookie: Option<&str>) -> Login {
+    assert!(
+        reply.status.is_redirection(),
+        "login with {query:?} did not redirect: {} {}",
+        reply.status,
+        reply.body
+    );
+    let location = reply.location().expect("the login redirect has a Location");
+    let authorization_url = Url::parse(&location).expect("the Location is an absolute URL");
+    let cookie = reply
+        .session_cookie()
+        .or_else(|| cookie.map(str::to_owned))
+        .expect("the login sets a session cookie");
+    let find = |name: &str| {
+        authorization_url
+            .query_pairs()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.into_owned())
+            .unwrap_or_else(|| panic!("the authorization request has no {name}"))
+    };
+    let state = find("state");
+    let nonce = find("nonce");
+    Login {
+        cookie,
+        authorization_url,
+        state,
+        nonce,
     }
 }
 
