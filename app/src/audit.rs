@@ -6,14 +6,14 @@
 
 use stepup::Requirement;
 
-/// What happened to a requirement.
+/// Outcome of a step-up decision.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
     /// The request fell short and was asked to step up.
     Challenged,
     /// The request met a non-empty requirement, or a step-up sign-in met what it asked for.
     Satisfied,
-    /// The provider answered that it cannot meet the requirement.
+    /// The provider returned that it cannot meet the requirement.
     Unmet,
     /// A step-up sign-in came back still short of the requirement, so the app stopped
     /// instead of redirecting again.

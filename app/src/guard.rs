@@ -18,7 +18,7 @@ pub enum GuardedRoute {
 }
 
 impl GuardedRoute {
-    /// The page's path, which the policy's rules are keyed by.
+    /// Returns the page's path, which the policy's rules are keyed by.
     pub fn path(self) -> &'static str {
         match self {
             Self::Profile => "/profile",
@@ -95,7 +95,7 @@ pub async fn acr_values_supported() -> Result<Vec<String>, ServerFnError> {
     Ok(facts.acr_values_supported)
 }
 
-/// What the server learned from the provider's discovery document, for server functions.
+/// Facts from the provider's discovery document that server functions need.
 #[derive(Clone, Debug, Default)]
 pub struct ProviderFacts {
     pub acr_values_supported: Vec<String>,

@@ -61,13 +61,13 @@ impl SiteAssets {
         Self { version }
     }
 
-    /// The folder the pages load hydration files from, relative to the site root:
+    /// Returns the folder the pages load hydration files from, relative to the site root:
     /// `pkg/{version}`. It goes into Leptos' `site_pkg_dir`.
     pub fn versioned_pkg_dir(&self) -> String {
         format!("{PKG_DIR}/{}", self.version)
     }
 
-    /// Answers a request for a site file, or returns `None` when the path names none.
+    /// Builds the response for a site file, or returns `None` when the path names none.
     pub fn serve(
         &self,
         method: &Method,
@@ -138,7 +138,7 @@ impl SiteAssets {
     }
 }
 
-/// Whether `accept_encoding` lists `encoding` without `q=0`.
+/// Returns whether `accept_encoding` lists `encoding` without `q=0`.
 fn accepts(accept_encoding: &str, encoding: &str) -> bool {
     accept_encoding.split(',').any(|item| {
         let mut parts = item.split(';').map(str::trim);

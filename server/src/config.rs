@@ -36,9 +36,9 @@ pub struct Config {
     /// Whether the session cookie is marked `Secure`: true unless `public_url` is plain
     /// http, and forced by `STEPUP_COOKIE_SECURE`.
     pub secure_cookies: bool,
-    /// How the client authenticates at the token endpoint when it has a secret.
+    /// Client authentication method at the token endpoint, used when there is a secret.
     pub client_auth: ClientAuthMethod,
-    /// Where sessions are kept.
+    /// Session store kind.
     pub session_store: SessionStoreKind,
     /// Folder for persistent state (the SQLite session database).
     pub data_dir: std::path::PathBuf,

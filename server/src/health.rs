@@ -1,4 +1,4 @@
-//! `/healthz` (the process answers) and `/readyz` (its dependencies answer).
+//! `/healthz` (the process is up) and `/readyz` (its dependencies respond).
 
 use crate::oidc::OidcProvider;
 use axum::http::StatusCode;
@@ -13,12 +13,12 @@ use tower_sessions::SessionStore;
 /// How long each readiness check may take.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Answers `200` while the process serves requests.
+/// Returns `200` while the process serves requests.
 pub async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Answers `200` when the provider's JWKS and the session store both answer, else `503`
+/// Returns `200` when the provider's JWKS and the session store both respond, else `503`
 /// naming the failed check. The body carries no error details; those go to the log.
 pub async fn readyz<Store: SessionStore>(provider: Arc<OidcProvider>, store: Store) -> Response {
     let provider_ready = check_provider(&provider).await;

@@ -144,7 +144,7 @@ fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
     tracing::info_span!("request", http.method = %request.method(), http.route = %route)
 }
 
-/// The current time in epoch seconds.
+/// Returns the current time in epoch seconds.
 pub(crate) fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

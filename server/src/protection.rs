@@ -75,7 +75,7 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
     response
 }
 
-/// Answers `431` when the request's headers add up to more than [`MAX_HEADER_BYTES`].
+/// Returns `431` when the request's headers add up to more than [`MAX_HEADER_BYTES`].
 ///
 /// `Authorization` is left out of the sum: the resource server rejects an oversized token
 /// itself, with the `401 invalid_token` challenge RFC 6750 §3.1 asks for, after a length

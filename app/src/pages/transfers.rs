@@ -5,7 +5,7 @@ use crate::transfers::{PendingTransfer, Transfer, TransferList, TransferRequest}
 use leptos::prelude::*;
 
 /// The transfers page: a form, the list, and a transfer waiting for confirmation after a
-/// step-up. Small transfers need 2FA; the policy asks more for large ones.
+/// step-up. Small transfers need 2FA, and the policy requires more for large ones.
 #[component]
 pub fn TransfersPage() -> impl IntoView {
     view! {

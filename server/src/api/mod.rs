@@ -99,8 +99,8 @@ pub struct Caller {
     pub session: Option<Session>,
 }
 
-/// Prints the claims and whether a session was used; never the session, whose record
-/// holds tokens.
+/// Prints the claims and whether a session was used, never the session itself, because
+/// its record contains tokens.
 impl std::fmt::Debug for Caller {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Caller")

@@ -108,7 +108,7 @@ pub async fn list_transfers(
 /// 1. Parse and validate the JSON body and the `Idempotency-Key` header.
 /// 2. Apply the policy, which reads `amount`: a large transfer needs a stronger and more
 ///    recent authentication (RFC 9470 §3).
-/// 3. When the policy asks for a step-up on a call made with the session cookie, keep the
+/// 3. When the policy requires a step-up on a call made with the session cookie, keep the
 ///    call in the session as a pending action, so the user can confirm it after stepping up.
 /// 4. Create the transfer once per key: a repeat with the same body returns the first
 ///    result, and a repeat with another body is rejected.

@@ -60,7 +60,7 @@ impl AccessClaims {
     }
 }
 
-/// Why a token was rejected. The variant goes to the log; the client only learns
+/// Reason a token was rejected. The variant goes to the log, and the client only gets
 /// `invalid_token`.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum TokenError {
@@ -161,7 +161,7 @@ impl AccessTokenVerifier {
         if !ALLOWED_ALGORITHMS.contains(&header.alg) {
             return Err(TokenError::DisallowedAlgorithm(header.alg));
         }
-        // RFC 9068 §4: the type tells an access token from an ID token of the same issuer.
+        // RFC 9068 §4: the type distinguishes an access token from an ID token of the same issuer.
         let typed = header.typ.as_deref().is_some_and(|typ| {
             typ.eq_ignore_ascii_case("at+jwt") || typ.eq_ignore_ascii_case("application/at+jwt")
         });

@@ -240,7 +240,7 @@ fn verify_id_token<'a>(
         }
     };
     // Auth0 reports multi-factor sign-in in `amr`, which the acr hook cannot see; for that
-    // scheme the full check runs after the claims are verified (step 5 below).
+    // scheme the full check runs at the end of this function, after the claims verify.
     let acr_decided_by_hook = !matches!(policy.scheme, AcrScheme::Auth0);
 
     let verifier = oidc

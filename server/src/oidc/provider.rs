@@ -27,7 +27,8 @@ pub type OidcClient = CoreClient<
 /// Timeout of every call to the provider.
 const PROVIDER_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// What the relying party and the resource server need from discovery.
+/// The discovered provider: the client and the facts the relying party and the resource
+/// server need.
 pub struct OidcProvider {
     pub client: OidcClient,
     /// HTTP client for calls to the provider; it follows no redirects (RFC 9700 §4.11).
@@ -35,7 +36,8 @@ pub struct OidcProvider {
     pub issuer: String,
     pub jwks_uri: Url,
     pub end_session_endpoint: Option<EndSessionUrl>,
-    /// `acr_values_supported` from discovery; empty when the provider does not say.
+    /// `acr_values_supported` from discovery, or the policy's values when the provider
+    /// publishes none.
     pub acr_values_supported: Vec<String>,
     client_id: ClientId,
     issuer_url: IssuerUrl,
