@@ -113,14 +113,16 @@ impl SiteAssets {
                 .ok();
         }
 
-        // Prefer a precompressed copy the client accepts.
+        // Prefer a precompressed copy the client accepts. A debug build reads the folder
+        // from disk, where copies left by an earlier release build may be stale.
+        let use_precompressed = cfg!(not(debug_assertions));
         let accepted = headers
             .get(header::ACCEPT_ENCODING)
             .and_then(|value| value.to_str().ok())
             .unwrap_or_default();
         let mut body = file.data;
         for (encoding, suffix) in [("br", ".br"), ("gzip", ".gz")] {
-            if accepts(accepted, encoding) {
+            if use_precompressed && accepts(accepted, encoding) {
                 if let Some(compressed) = Site::get(&format!("{name}{suffix}")) {
                     body = compressed.data;
                     response = response

@@ -5,7 +5,8 @@
 use crate::config::Config;
 use std::path::Path;
 use tower_sessions::cookie::{time::Duration, SameSite};
-use tower_sessions::session_store::ExpiredDeletion;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, ExpiredDeletion};
 use tower_sessions::{Expiry, SessionManagerLayer, SessionStore};
 use tower_sessions_redis_store::fred::prelude::{
     ClientLike, Config as RedisConfig, Pool as RedisPool,
@@ -59,13 +60,51 @@ pub enum StoreError {
     Redis(#[from] tower_sessions_redis_store::fred::error::Error),
 }
 
+/// A session store that treats a record it cannot decode as no record: it logs a warning,
+/// deletes the record and answers "not found", so the browser gets a fresh session instead
+/// of an error on every request until its cookie expires. Such records come from another
+/// version of the app or from tampering with the store.
+#[derive(Clone, Debug)]
+pub struct DropUnreadable<Store>(pub Store);
+
+#[async_trait::async_trait]
+impl<Store: SessionStore> SessionStore for DropUnreadable<Store> {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        self.0.create(record).await
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        self.0.save(record).await
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        match self.0.load(id).await {
+            Err(session_store::Error::Decode(reason)) => {
+                tracing::warn!(
+                    reason,
+                    "dropping an unreadable session record; possibly suspicious"
+                );
+                if let Err(error) = self.0.delete(id).await {
+                    tracing::warn!(%error, "could not delete the unreadable session record");
+                }
+                Ok(None)
+            }
+            other => other,
+        }
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        self.0.delete(id).await
+    }
+}
+
 /// Opens (and creates) the SQLite session store in `data_dir`, and starts a task that
 /// deletes expired sessions every 10 minutes.
 ///
 /// # Errors
 ///
 /// Returns a [`StoreError`] when the folder or database cannot be created.
-pub async fn open_sqlite_store(data_dir: &Path) -> Result<SqliteStore, StoreError> {
+pub async fn open_sqlite_store(data_dir: &Path) -> Result<DropUnreadable<SqliteStore>, StoreError> {
     std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
         path: data_dir.display().to_string(),
         source,
@@ -87,7 +126,7 @@ pub async fn open_sqlite_store(data_dir: &Path) -> Result<SqliteStore, StoreErro
             }
         }
     });
-    Ok(store)
+    Ok(DropUnreadable(store))
 }
 
 /// Connects to Redis or Valkey at `url`.
@@ -95,9 +134,11 @@ pub async fn open_sqlite_store(data_dir: &Path) -> Result<SqliteStore, StoreErro
 /// # Errors
 ///
 /// Returns a [`StoreError`] when the URL is invalid or the server does not answer.
-pub async fn open_redis_store(url: &str) -> Result<RedisStore<RedisPool>, StoreError> {
+pub async fn open_redis_store(
+    url: &str,
+) -> Result<DropUnreadable<RedisStore<RedisPool>>, StoreError> {
     let config = RedisConfig::from_url(url)?;
     let pool = RedisPool::new(config, None, None, None, REDIS_POOL_SIZE)?;
     pool.init().await?;
-    Ok(RedisStore::new(pool))
+    Ok(DropUnreadable(RedisStore::new(pool)))
 }

@@ -38,9 +38,11 @@ impl RedisServer {
     ///
     /// Panics when `redis-server` is not installed, or when it does not become ready.
     pub async fn start() -> Self {
+        // The start blocks on the server's log, so it runs off the runtime. Its panic, such as
+        // the one for a missing `redis-server`, is re-raised here unchanged.
         tokio::task::spawn_blocking(Self::start_blocking)
             .await
-            .expect("the redis-server start task does not panic")
+            .unwrap_or_else(|error| std::panic::resume_unwind(error.into_panic()))
     }
 
     fn start_blocking() -> Self {
@@ -118,7 +120,7 @@ fn wait_until_ready(child: &mut Child) -> Result<(), StartFailure> {
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines() {
             let Ok(line) = line else { break };
-            // After the wait ends nobody receives; the line is dropped.
+            // Once the wait has ended the receiver is gone, and the line is discarded.
             let _ = sender.send(line);
         }
     });
