@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing the project needs, skipping what is already there:
 # the wasm32 target, cargo-leptos, wasm-bindgen-cli (the version Cargo.lock pins),
-# wasm-opt, Debian's chromium, and the npm packages of end2end/.
+# wasm-opt, Debian's chromium and redis-server, and the npm packages of end2end/.
 # Every tool comes from a package registry; nothing downloads a prebuilt browser or binary.
 set -euo pipefail
 
@@ -45,11 +45,19 @@ if ! wasm-opt --version 2>/dev/null | grep -q "version ${BINARYEN_VERSION%%.*}";
   as_root npm install --global "binaryen@$BINARYEN_VERSION"
 fi
 
+# Debian packages: chromium for Playwright, redis-server for the Redis session-store tests.
+apt_packages=()
 chromium_path="${CHROMIUM_PATH:-/usr/bin/chromium}"
 if [ ! -x "$chromium_path" ]; then
-  log "installing Debian's chromium"
+  apt_packages+=(chromium)
+fi
+if ! command -v redis-server >/dev/null 2>&1; then
+  apt_packages+=(redis-server)
+fi
+if [ "${#apt_packages[@]}" -gt 0 ]; then
+  log "installing Debian's ${apt_packages[*]}"
   as_root apt-get update
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${apt_packages[@]}"
 fi
 
 if [ ! -d end2end/node_modules/oidc-provider ] || [ ! -d end2end/node_modules/@playwright/test ] \

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, then runs every test: the unit and router tests of the three
 # crates, the provider's self-test, and the Playwright flows against the real server and
-# the local provider in headless Chromium.
+# the local provider in headless Chromium. Last, it builds the release binary and checks a
+# copy of it over HTTP.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -24,7 +25,12 @@ cargo test -p server
 step "local OpenID Provider self-test"
 node end2end/provider/selftest.mjs
 
+# The debug build must come right before Playwright: `cargo test` rebuilds
+# target/debug/server without the build-time settings cargo-leptos passes (LEPTOS_OUTPUT_NAME).
 step "build the site"
 cargo leptos build
 step "Playwright end-to-end flows"
 (cd end2end && npx playwright test)
+
+step "release build, run from an empty folder"
+./scripts/release-smoke.sh
