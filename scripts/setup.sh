@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing the project needs, skipping what is already there:
-# the wasm32 target, cargo-leptos, wasm-bindgen-cli (the version Cargo.lock pins),
-# wasm-opt, Debian's chromium and redis-server, and the npm packages of end2end/.
+# a C toolchain and perl, chromium, redis-server and curl from Debian, the wasm32 target,
+# cargo-leptos, wasm-bindgen-cli (the version Cargo.lock pins), wasm-opt, and the npm
+# packages of end2end/.
 # Every tool comes from a package registry; nothing downloads a prebuilt browser or binary.
 set -euo pipefail
 
@@ -16,6 +17,32 @@ log() { printf '==> %s\n' "$*"; }
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
+
+# Debian packages, first because the cargo installs below compile C: a C toolchain and
+# perl (cargo-leptos vendors OpenSSL; aws-lc-sys and SQLite build C code), chromium for
+# Playwright, redis-server for the Redis session-store tests, curl for the release smoke.
+apt_packages=()
+if ! command -v cc >/dev/null 2>&1 || ! command -v make >/dev/null 2>&1; then
+  apt_packages+=(build-essential)
+fi
+if ! perl -MIPC::Cmd -e 1 >/dev/null 2>&1; then
+  apt_packages+=(perl)
+fi
+if ! command -v curl >/dev/null 2>&1; then
+  apt_packages+=(curl)
+fi
+chromium_path="${CHROMIUM_PATH:-/usr/bin/chromium}"
+if [ ! -x "$chromium_path" ]; then
+  apt_packages+=(chromium)
+fi
+if ! command -v redis-server >/dev/null 2>&1; then
+  apt_packages+=(redis-server)
+fi
+if [ "${#apt_packages[@]}" -gt 0 ]; then
+  log "installing Debian's ${apt_packages[*]}"
+  as_root apt-get update
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${apt_packages[@]}"
+fi
 
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   log "adding the wasm32-unknown-unknown target"
@@ -45,20 +72,6 @@ if ! wasm-opt --version 2>/dev/null | grep -q "version ${BINARYEN_VERSION%%.*}";
   as_root npm install --global "binaryen@$BINARYEN_VERSION"
 fi
 
-# Debian packages: chromium for Playwright, redis-server for the Redis session-store tests.
-apt_packages=()
-chromium_path="${CHROMIUM_PATH:-/usr/bin/chromium}"
-if [ ! -x "$chromium_path" ]; then
-  apt_packages+=(chromium)
-fi
-if ! command -v redis-server >/dev/null 2>&1; then
-  apt_packages+=(redis-server)
-fi
-if [ "${#apt_packages[@]}" -gt 0 ]; then
-  log "installing Debian's ${apt_packages[*]}"
-  as_root apt-get update
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${apt_packages[@]}"
-fi
 
 if [ ! -d end2end/node_modules/oidc-provider ] || [ ! -d end2end/node_modules/@playwright/test ] \
   || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then

@@ -79,8 +79,15 @@ impl SiteAssets {
         }
         let path = path.trim_start_matches('/');
         let versioned_prefix = format!("{}/", self.versioned_pkg_dir());
+        // A debug build reads files that `cargo leptos watch` rewrites under the same
+        // version, so it never lets a browser cache them without revalidating.
+        let versioned_cache = if cfg!(debug_assertions) {
+            REVALIDATE
+        } else {
+            IMMUTABLE
+        };
         let (name, cache_control) = match path.strip_prefix(&versioned_prefix) {
-            Some(rest) => (format!("{PKG_DIR}/{rest}"), IMMUTABLE),
+            Some(rest) => (format!("{PKG_DIR}/{rest}"), versioned_cache),
             None => (path.to_owned(), REVALIDATE),
         };
         if name.is_empty() || name.ends_with(".br") || name.ends_with(".gz") {

@@ -117,6 +117,7 @@ pub fn router<Store: SessionStore + Clone>(state: AppState, session_store: Store
         }))
         .layer(middleware::from_fn(protection::limit_header_size))
         .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BODY_BYTES))
+        .layer(middleware::from_fn(protection::json_framework_errors))
         .layer(CompressionLayer::new())
         .layer(middleware::from_fn(protection::security_headers))
         .layer(

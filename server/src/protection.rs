@@ -75,16 +75,56 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
     response
 }
 
+/// Replaces the plain-text or empty bodies that the framework writes for `404`, `405` and
+/// `413` with the JSON error shape the API uses, on `/api/` and `/rpc/` routes, so clients
+/// never see library text.
+pub async fn json_framework_errors(request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let machine_route = path.starts_with("/api/") || path.starts_with("/rpc/");
+    let response = next.run(request).await;
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"application/json"));
+    if !machine_route || is_json {
+        return response;
+    }
+    match response.status() {
+        StatusCode::NOT_FOUND => {
+            error_response(StatusCode::NOT_FOUND, "not_found", "No such API route.")
+        }
+        StatusCode::METHOD_NOT_ALLOWED => {
+            let allow = response.headers().get(header::ALLOW).cloned();
+            let mut replaced = error_response(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "This method is not allowed here.",
+            );
+            if let Some(allow) = allow {
+                replaced.headers_mut().insert(header::ALLOW, allow);
+            }
+            replaced
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => error_response(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "The request body is too large.",
+        ),
+        _ => response,
+    }
+}
+
 /// Returns `431` when the request's headers add up to more than [`MAX_HEADER_BYTES`].
 ///
-/// `Authorization` is left out of the sum: the resource server rejects an oversized token
-/// itself, with the `401 invalid_token` challenge RFC 6750 §3.1 asks for, after a length
-/// check that costs nothing.
+/// On `/api/` routes `Authorization` is left out of the sum: the resource server rejects an
+/// oversized token itself, with the `401 invalid_token` challenge RFC 6750 §3.1 requires,
+/// after a length check that costs nothing.
 pub async fn limit_header_size(request: Request, next: Next) -> Response {
+    let api_route = request.uri().path().starts_with("/api/");
     let total: usize = request
         .headers()
         .iter()
-        .filter(|(name, _)| *name != header::AUTHORIZATION)
+        .filter(|(name, _)| !(api_route && *name == header::AUTHORIZATION))
         .map(|(name, value)| name.as_str().len() + value.len())
         .sum();
     if total > MAX_HEADER_BYTES {

@@ -106,3 +106,88 @@ async fn readyz_reports_provider_and_store() {
         reply.body
     );
 }
+
+#[tokio::test]
+async fn api_framework_errors_are_json() {
+    let harness = Harness::start().await;
+    let (_, _, cookie) = harness.sign_in("return_to=/").await;
+
+    let not_found = harness.get("/api/nope", None).await;
+    assert_eq!(not_found.status, StatusCode::NOT_FOUND);
+    assert!(
+        not_found.body.contains(r#""error":"not_found""#),
+        "{}",
+        not_found.body
+    );
+
+    let put = Request::put("/api/transfers")
+        .header("sec-fetch-site", "same-origin")
+        .body(Body::empty())
+        .expect("request builds");
+    let reply = harness.send(put).await;
+    assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(
+        reply.body.contains(r#""error":"method_not_allowed""#),
+        "{}",
+        reply.body
+    );
+
+    let oversized = Request::post("/api/transfers")
+        .header(header::COOKIE, &cookie)
+        .header("sec-fetch-site", "same-origin")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("idempotency-key", "big")
+        .body(Body::from("x".repeat(70 * 1024)))
+        .expect("request builds");
+    let reply = harness.send(oversized).await;
+    assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(
+        reply.body.contains(r#""error":"payload_too_large""#),
+        "{}",
+        reply.body
+    );
+}
+
+#[tokio::test]
+async fn transfer_body_must_be_json() {
+    let harness = Harness::start().await;
+    let (_, _, cookie) = harness.sign_in("return_to=/").await;
+    let request = Request::post("/api/transfers")
+        .header(header::COOKIE, &cookie)
+        .header("sec-fetch-site", "same-origin")
+        .header(header::CONTENT_TYPE, "text/plain")
+        .header("idempotency-key", "plain")
+        .body(Body::from(r#"{"to":"acct-9","amount":5}"#))
+        .expect("request builds");
+    let reply = harness.send(request).await;
+    assert_eq!(reply.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+}
+
+#[tokio::test]
+async fn authorization_counts_outside_api() {
+    let harness = Harness::start().await;
+    let request = Request::get("/healthz")
+        .header(
+            header::AUTHORIZATION,
+            format!("Basic {}", "a".repeat(20 * 1024)),
+        )
+        .body(Body::empty())
+        .expect("request builds");
+    let reply = harness.send(request).await;
+    assert_eq!(reply.status, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+}
+
+#[tokio::test]
+async fn callback_from_another_issuer_is_refused() {
+    let harness = Harness::start().await;
+    let login = harness.start_login("return_to=/").await;
+    let query = format!(
+        "code=test-code&state={}&iss={}",
+        support::encode(&login.state),
+        support::encode("https://evil.example")
+    );
+    let reply = harness.callback(&query, Some(&login.cookie)).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert!(reply.has_test_id("auth-error"));
+    harness.assert_signed_out(&login.cookie).await;
+}

@@ -24,6 +24,8 @@ pub enum ApiError {
     CrossSiteRequest,
     /// The body or a header other than `Authorization` is invalid; the message is for the user.
     BadRequest(&'static str),
+    /// The body is not `application/json`.
+    UnsupportedMediaType,
     /// The `Idempotency-Key` was used before with another body.
     IdempotencyKeyReused,
     /// The token is valid but its authentication is too weak or too old (RFC 9470 §3).
@@ -38,10 +40,12 @@ const INVALID_TOKEN_DESCRIPTION: &str = "The access token is invalid or expired.
 impl ApiError {
     fn status_and_challenge(&self) -> (StatusCode, BearerChallenge) {
         match self {
-            // These have no challenge; `into_response` answers them first.
+            // MissingToken has the bare challenge. The others get no challenge, because
+            // `into_response` handles them first.
             Self::MissingToken
             | Self::CrossSiteRequest
             | Self::BadRequest(_)
+            | Self::UnsupportedMediaType
             | Self::IdempotencyKeyReused => (StatusCode::UNAUTHORIZED, BearerChallenge::bearer()),
             Self::InvalidRequest(description) => {
                 let mut challenge = BearerChallenge::bearer();
@@ -79,6 +83,11 @@ impl IntoResponse for ApiError {
             Self::BadRequest(description) => {
                 Some((StatusCode::BAD_REQUEST, "invalid_request", description))
             }
+            Self::UnsupportedMediaType => Some((
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Send the body as application/json.",
+            )),
             Self::IdempotencyKeyReused => Some((
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "idempotency_key_reused",

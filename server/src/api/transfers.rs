@@ -119,6 +119,18 @@ pub async fn create_transfer(
     body: Bytes,
 ) -> Result<(StatusCode, Json<Transfer>), ApiError> {
     // 1. Input.
+    let is_json = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| {
+            value
+                .split(';')
+                .next()
+                .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
+        });
+    if !is_json {
+        return Err(ApiError::UnsupportedMediaType);
+    }
     let payload: serde_json::Value = serde_json::from_slice(&body).map_err(|_| {
         ApiError::BadRequest("The request body must be a JSON object with `to` and `amount`.")
     })?;

@@ -29,6 +29,7 @@ pub struct CallbackQuery {
     state: Option<String>,
     error: Option<String>,
     error_description: Option<String>,
+    iss: Option<String>,
 }
 
 /// Reason a callback was rejected. Nothing is stored in the session for any of them.
@@ -48,6 +49,11 @@ enum CallbackError {
     },
     MissingCode,
     TokenExchange(String),
+    /// The provider refused the code (`invalid_grant` and the like): a forged, replayed or
+    /// expired code, a client mistake rather than a provider fault.
+    CodeRejected(String),
+    /// The response names another issuer in `iss` (RFC 9207 §2.4).
+    WrongIssuer,
     MissingIdToken,
     InvalidIdToken(String),
     /// The ID token names a `kid` the provider's keys do not have.
@@ -120,6 +126,15 @@ async fn complete_sign_in(
         }
         return Err(CallbackError::Provider { error, description });
     }
+    // RFC 9207 §2.4: when the provider names itself in `iss`, it must be the one this
+    // request went to, which defeats mix-up attacks.
+    if query
+        .iss
+        .as_deref()
+        .is_some_and(|iss| iss != oidc.provider.issuer)
+    {
+        return Err(CallbackError::WrongIssuer);
+    }
     let code = query.code.ok_or(CallbackError::MissingCode)?;
 
     // 3. Code exchange with the PKCE verifier.
@@ -133,7 +148,12 @@ async fn complete_sign_in(
         ))
         .request_async(&oidc.provider.http)
         .await
-        .map_err(|error| CallbackError::TokenExchange(super::provider::error_chain(&error)))?;
+        .map_err(|error| match &error {
+            openidconnect::RequestTokenError::ServerResponse(response) => {
+                CallbackError::CodeRejected(response.error().to_string())
+            }
+            _ => CallbackError::TokenExchange(super::provider::error_chain(&error)),
+        })?;
 
     // 4. ID token validation.
     let id_token = token_response
@@ -356,7 +376,30 @@ impl IntoResponse for CallbackError {
             ),
             Self::TokenExchange(reason) => {
                 tracing::error!(reason, "the token request to the provider failed");
-                provider_failure()
+                message_page(
+                    StatusCode::BAD_GATEWAY,
+                    "Identity provider unavailable",
+                    "The identity provider did not respond, so the sign-in could not finish. Try again in a moment.",
+                    "auth-error",
+                )
+            }
+            Self::CodeRejected(error) => {
+                tracing::warn!(oidc.error = %error, "the provider rejected the authorization code");
+                message_page(
+                    StatusCode::BAD_REQUEST,
+                    "Sign-in expired",
+                    "This sign-in could not be completed. Start again from the home page.",
+                    "auth-error",
+                )
+            }
+            Self::WrongIssuer => {
+                tracing::warn!("sign-in callback names another issuer; possibly suspicious");
+                message_page(
+                    StatusCode::BAD_REQUEST,
+                    "Sign-in failed",
+                    "This sign-in response came from an unexpected identity provider. Start again from the home page.",
+                    "auth-error",
+                )
             }
             Self::MissingIdToken => {
                 tracing::warn!("the token response had no ID token");
