@@ -12,7 +12,9 @@ use tower_sessions_redis_store::fred::prelude::{
     ClientLike, Config as RedisConfig, Pool as RedisPool,
 };
 use tower_sessions_redis_store::RedisStore;
-use tower_sessions_sqlx_store::sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+use tower_sessions_sqlx_store::sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+};
 use tower_sessions_sqlx_store::SqliteStore;
 
 /// Name of the session cookie. It must differ from the provider's cookie names, since
@@ -42,6 +44,9 @@ pub const SQLITE_FILE_NAME: &str = "sessions.sqlite3";
 
 /// How often expired sessions are deleted from the SQLite store.
 const EXPIRED_DELETION_PERIOD: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// How long a SQLite writer waits for another to finish before failing.
+const SQLITE_BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// Connections in the Redis pool.
 const REDIS_POOL_SIZE: usize = 4;
@@ -109,9 +114,15 @@ pub async fn open_sqlite_store(data_dir: &Path) -> Result<DropUnreadable<SqliteS
         path: data_dir.display().to_string(),
         source,
     })?;
+    // Write-ahead logging lets readers go on while one request writes, and the busy timeout
+    // makes a writer wait for another instead of failing; with the default rollback journal
+    // one sign-in in several thousand failed with "database is locked" under load.
     let options = SqliteConnectOptions::new()
         .filename(data_dir.join(SQLITE_FILE_NAME))
-        .create_if_missing(true);
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(SQLITE_BUSY_TIMEOUT);
     let pool = SqlitePoolOptions::new().connect_with(options).await?;
     let store = SqliteStore::new(pool);
     store.migrate().await?;
