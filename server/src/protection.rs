@@ -90,6 +90,22 @@ pub async fn json_framework_errors(request: Request, next: Next) -> Response {
         return response;
     }
     match response.status() {
+        // server_fn answers arguments it cannot decode with 500 and `Args|…` library text.
+        StatusCode::INTERNAL_SERVER_ERROR if machine_route => {
+            let (parts, body) = response.into_parts();
+            let bytes = axum::body::to_bytes(body, 64 * 1024)
+                .await
+                .unwrap_or_default();
+            if bytes.starts_with(b"Args|") {
+                tracing::debug!("server function called with invalid arguments");
+                return error_response(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "The request's arguments are invalid.",
+                );
+            }
+            Response::from_parts(parts, axum::body::Body::from(bytes))
+        }
         StatusCode::NOT_FOUND => {
             error_response(StatusCode::NOT_FOUND, "not_found", "No such API route.")
         }

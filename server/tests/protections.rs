@@ -149,6 +149,32 @@ async fn api_framework_errors_are_json() {
 }
 
 #[tokio::test]
+async fn server_function_bad_arguments_are_400() {
+    let harness = Harness::start().await;
+    let (_, _, cookie) = harness.sign_in("return_to=/").await;
+    for body in [
+        "route=/profile&return_to=/",
+        "return_to=/",
+        "route=Profile&route=Messages&return_to=/",
+    ] {
+        let request = Request::post("/rpc/check_route_access")
+            .header(header::COOKIE, &cookie)
+            .header("sec-fetch-site", "same-origin")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .expect("request builds");
+        let reply = harness.send(request).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{body}: {}",
+            reply.body
+        );
+        assert!(!reply.body.contains("Args|"), "{body}: {}", reply.body);
+    }
+}
+
+#[tokio::test]
 async fn transfer_body_must_be_json() {
     let harness = Harness::start().await;
     let (_, _, cookie) = harness.sign_in("return_to=/").await;
