@@ -112,13 +112,13 @@ const SECRET_VARIABLES: &[&str] = &["STEPUP_CLIENT_SECRET", "STEPUP_REDIS_URL"];
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
-            .field("issuer_url", &self.issuer_url)
+            .field("issuer_url", &redact_userinfo(&self.issuer_url))
             .field("client_id", &self.client_id)
             .field(
                 "client_secret",
                 &self.client_secret.as_ref().map(|_| "[redacted]"),
             )
-            .field("public_url", &self.public_url.as_str())
+            .field("public_url", &redact_userinfo(self.public_url.as_str()))
             .field("api_audience", &self.api_audience)
             .field("policy_file", &self.policy_file)
             .field("secure_cookies", &self.secure_cookies)
@@ -349,6 +349,19 @@ impl Config {
     /// Returns where the provider sends the user after RP-initiated logout.
     pub fn post_logout_redirect_url(&self) -> String {
         self.public_url.to_string()
+    }
+}
+
+/// Replaces a user name and password inside a URL with `[redacted]`, for printing.
+fn redact_userinfo(raw: &str) -> String {
+    match Url::parse(raw) {
+        Ok(url) if !url.username().is_empty() || url.password().is_some() => {
+            let mut redacted = url.clone();
+            let _ = redacted.set_username("");
+            let _ = redacted.set_password(None);
+            redacted.as_str().replacen("://", "://[redacted]@", 1)
+        }
+        _ => raw.to_owned(),
     }
 }
 
@@ -591,6 +604,28 @@ mod tests {
         let error = read_config_file(&config_path).expect_err("unknown key");
         assert_eq!(error.variable, "STEPUP_CONFIG_FILE");
         std::fs::remove_dir_all(&dir).expect("clean up");
+    }
+
+    #[test]
+    fn debug_redacts_credentials_in_urls() {
+        let config = config_from(&[
+            (
+                "STEPUP_ISSUER_URL",
+                "https://user:issuer-pass@op.example.com",
+            ),
+            (
+                "STEPUP_PUBLIC_URL",
+                "https://admin:public-pass@app.example.com",
+            ),
+        ])
+        .expect("valid");
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("issuer-pass"), "{printed}");
+        assert!(!printed.contains("public-pass"), "{printed}");
+        assert!(
+            printed.contains("https://[redacted]@op.example.com"),
+            "{printed}"
+        );
     }
 
     #[test]
