@@ -21,7 +21,7 @@ use crate::challenge::{BearerChallenge, BearerErrorCode};
 /// The pre-RFC 9470 error code some Okta authorization servers send with `403`.
 pub const OKTA_INSUFFICIENT_AUTHENTICATION_CONTEXT: &str = "insufficient_authentication_context";
 
-/// What the client should do with a response.
+/// Action the client should take for a response.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ResponseAction {
     Success,

@@ -39,7 +39,7 @@ pub enum AcrScheme {
 }
 
 impl AcrScheme {
-    /// The Okta preset: [`AcrLevels::okta`].
+    /// Returns the Okta preset, [`AcrLevels::okta`].
     #[must_use]
     pub fn okta() -> Self {
         Self::Ordered(AcrLevels::okta())
@@ -75,7 +75,7 @@ impl AcrScheme {
         }
     }
 
-    /// Returns whether `acr` is a value this scheme knows, so a requirement naming it can ever
+    /// Returns whether this scheme ranks `acr`, so a requirement naming it can ever
     /// be met by something other than the exact value.
     #[must_use]
     pub fn knows(&self, acr: &str) -> bool {

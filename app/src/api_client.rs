@@ -116,7 +116,7 @@ mod browser {
         }
     }
 
-    /// Starts the step-up a challenge asks for, after three checks: the challenge came from
+    /// Starts the step-up a challenge requests, after three checks: the challenge came from
     /// this origin, the provider advertises every requested acr value, and the browser did not
     /// just come back from the same step-up.
     async fn step_up<T>(

@@ -166,7 +166,7 @@ mod ssr {
         };
         let now = unix_now();
         let mut decision = policy.evaluate(requirement, &state.authentication(), now);
-        // `max_age=0` asks for an authentication made in answer to this requirement. Within
+        // `max_age=0` requires an authentication made in response to this requirement. Within
         // the clock skew `evaluate` also accepts one made just before, so the guard
         // additionally requires a sign-in that itself requested `max_age=0`.
         let reauthenticated = state.reauthenticated_at.is_some_and(|at| {

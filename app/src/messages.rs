@@ -22,7 +22,7 @@ pub struct MessageList {
     pub messages: Vec<Message>,
 }
 
-/// Fetches the messages, starting a step-up when the API asks for one.
+/// Fetches the messages, starting a step-up when the API requires one.
 ///
 /// `return_to` is the page (path and query) to come back to after the step-up.
 #[cfg(feature = "hydrate")]

@@ -49,7 +49,7 @@ pub struct TokenSet {
     pub refresh_token: Option<SecretString>,
 }
 
-/// Who is signed in, how and when, with their tokens.
+/// The signed-in user's identity, authentication facts and tokens.
 ///
 /// `acr`, `amr` and `auth_time` come from the ID token of the last interactive
 /// authentication. A refresh keeps them, because a refreshed token describes the same
@@ -73,7 +73,7 @@ pub struct AuthState {
 }
 
 impl AuthState {
-    /// The authentication facts that step-up requirements are checked against.
+    /// Returns the authentication facts that step-up requirements are checked against.
     pub fn authentication(&self) -> stepup::Authentication {
         stepup::Authentication {
             acr: self.acr.clone(),
@@ -85,7 +85,7 @@ impl AuthState {
 
 /// Loads the signed-in user's record.
 ///
-/// Returns `None` when nobody is signed in. A record that cannot be read (written by
+/// Returns `None` when no user is signed in. A record that cannot be read (written by
 /// another version, or corrupt) is removed with a warning, so the user signs in again
 /// instead of seeing an error.
 pub async fn load_auth_state(session: &Session) -> Option<AuthState> {
@@ -143,7 +143,7 @@ pub const PENDING_ACTION_KEY: &str = "stepup.pending_action";
 /// How long a pending action stays valid after the API challenged it, in seconds.
 pub const PENDING_ACTION_TTL_SECS: i64 = 600;
 
-/// A state-changing API call that the API answered with a step-up challenge.
+/// A state-changing API call that the API rejected with a step-up challenge.
 ///
 /// The API stores it when it challenges a call made with the session cookie. The sign-in
 /// route binds it to the new authorization request's `state`, and the callback puts it back

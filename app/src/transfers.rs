@@ -10,7 +10,7 @@ pub const TRANSFERS_API_PATH: &str = "/api/transfers";
 /// Largest amount one transfer may move.
 pub const MAX_TRANSFER_AMOUNT: f64 = 1_000_000.0;
 
-/// Longest recipient account name, in characters.
+/// Maximum length of a recipient account name, in characters.
 pub const MAX_RECIPIENT_CHARS: usize = 64;
 
 /// The body of `POST /api/transfers`.
@@ -66,7 +66,7 @@ impl TransferRequest {
     }
 }
 
-/// Whether an idempotency key is well formed: 1 to 64 characters of `[A-Za-z0-9_-]`.
+/// Returns whether an idempotency key is well formed: 1 to 64 characters of `[A-Za-z0-9_-]`.
 pub fn is_valid_idempotency_key(key: &str) -> bool {
     (1..=64).contains(&key.len())
         && key
@@ -83,7 +83,7 @@ pub enum PendingTransfer {
         request: TransferRequest,
         idempotency_key: String,
     },
-    /// A pending transfer was dropped; the message says why.
+    /// A pending transfer was dropped, and the message gives the reason.
     Dropped {
         message: String,
     },

@@ -3,7 +3,7 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 
-/// A page with a title, a paragraph and a link home; every text is HTML-escaped.
+/// Renders a page with a title, a paragraph and a link home. Every text is HTML-escaped.
 ///
 /// `test_id` becomes the `data-testid` of the message, for end-to-end tests.
 pub fn message_page(status: StatusCode, title: &str, message: &str, test_id: &str) -> Response {

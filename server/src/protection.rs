@@ -19,8 +19,8 @@ pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 /// Length of the sign-in rate-limit window.
 pub const LOGIN_RATE_WINDOW: Duration = Duration::from_secs(60);
 
-/// Most client addresses tracked at once; beyond it, expired windows are dropped first and
-/// then the limiter starts over, so memory stays bounded under a flood of addresses.
+/// Maximum number of client addresses tracked at once. Beyond it, expired windows are
+/// dropped first and then the limiter starts over, so memory stays bounded.
 const MAX_TRACKED_CLIENTS: usize = 10_000;
 
 /// Rejects state-changing requests that may rely on the session cookie unless they come
@@ -90,7 +90,7 @@ pub async fn json_framework_errors(request: Request, next: Next) -> Response {
         return response;
     }
     match response.status() {
-        // server_fn answers arguments it cannot decode with 500 and `Args|…` library text.
+        // server_fn returns 500 with `Args|…` library text for arguments it cannot decode.
         StatusCode::INTERNAL_SERVER_ERROR if machine_route => {
             let (parts, body) = response.into_parts();
             let bytes = axum::body::to_bytes(body, 64 * 1024)
@@ -201,7 +201,7 @@ impl LoginRateLimiter {
 /// Applies the [`LoginRateLimiter`] to `/auth/login`, keyed by the peer address.
 ///
 /// NOTE: behind a reverse proxy every request comes from the proxy's address, so the limit
-/// applies to all users together; rate-limit per client at the proxy instead.
+/// applies to all users together. Rate-limit per client at the proxy instead.
 pub async fn limit_login_rate(
     limiter: std::sync::Arc<LoginRateLimiter>,
     request: Request,

@@ -66,7 +66,7 @@ pub enum StoreError {
 }
 
 /// A session store that treats a record it cannot decode as no record: it logs a warning,
-/// deletes the record and answers "not found", so the browser gets a fresh session instead
+/// deletes the record and returns "not found", so the browser gets a fresh session instead
 /// of an error on every request until its cookie expires. Such records come from another
 /// version of the app or from tampering with the store.
 #[derive(Clone, Debug)]
@@ -115,7 +115,7 @@ pub async fn open_sqlite_store(data_dir: &Path) -> Result<DropUnreadable<SqliteS
         source,
     })?;
     // Write-ahead logging lets readers go on while one request writes, and the busy timeout
-    // makes a writer wait for another instead of failing; with the default rollback journal
+    // makes a writer wait for another instead of failing. With the default rollback journal,
     // one sign-in in several thousand failed with "database is locked" under load.
     let options = SqliteConnectOptions::new()
         .filename(data_dir.join(SQLITE_FILE_NAME))
@@ -144,7 +144,7 @@ pub async fn open_sqlite_store(data_dir: &Path) -> Result<DropUnreadable<SqliteS
 ///
 /// # Errors
 ///
-/// Returns a [`StoreError`] when the URL is invalid or the server does not answer.
+/// Returns a [`StoreError`] when the URL is invalid or the server does not respond.
 pub async fn open_redis_store(
     url: &str,
 ) -> Result<DropUnreadable<RedisStore<RedisPool>>, StoreError> {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 /// the browser to sign in or step up, coming back to the current path and query.
 ///
 /// The guard is read through a blocking resource, so on a first load the server can still
-/// answer with a `302`; on client-side navigation the same check runs as a server function.
+/// respond with a `302`. On client-side navigation the same check runs as a server function.
 #[component]
 pub fn Guarded<F, V>(route: GuardedRoute, children: F) -> impl IntoView
 where

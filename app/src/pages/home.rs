@@ -1,7 +1,7 @@
 use crate::guard::current_viewer;
 use leptos::prelude::*;
 
-/// The home page: who is signed in, with sign-in and sign-out.
+/// Renders the home page: who is signed in, with sign-in and sign-out.
 #[component]
 pub fn HomePage() -> impl IntoView {
     let viewer = Resource::new(|| (), |()| current_viewer());

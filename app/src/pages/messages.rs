@@ -4,7 +4,7 @@ use crate::guard::GuardedRoute;
 use crate::messages::{Message, MessageList};
 use leptos::prelude::*;
 
-/// The messages page. Any signed-in user may open it, but the API behind it requires 2FA.
+/// Renders the messages page. Any signed-in user may open it, but the API behind it requires 2FA.
 #[component]
 pub fn MessagesPage() -> impl IntoView {
     view! {

@@ -2,7 +2,7 @@ use super::guarded::Guarded;
 use crate::guard::{GuardedRoute, Viewer};
 use leptos::prelude::*;
 
-/// The profile page; it requires a two-factor authentication.
+/// Renders the profile page, which requires a two-factor authentication.
 #[component]
 pub fn ProfilePage() -> impl IntoView {
     view! {

@@ -2,8 +2,8 @@ use super::guarded::Guarded;
 use crate::guard::{GuardedRoute, Viewer};
 use leptos::prelude::*;
 
-/// The security page. The policy gives it `max_age=0`, so every visit asks the user to
-/// sign in again first, as a settings page that changes credentials would.
+/// The security page. The policy gives it `max_age=0`, so every visit requires the user
+/// to sign in again first, as a settings page that changes credentials would.
 #[component]
 pub fn SecurityPage() -> impl IntoView {
     view! {

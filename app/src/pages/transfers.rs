@@ -4,7 +4,7 @@ use crate::guard::GuardedRoute;
 use crate::transfers::{PendingTransfer, Transfer, TransferList, TransferRequest};
 use leptos::prelude::*;
 
-/// The transfers page: a form, the list, and a transfer waiting for confirmation after a
+/// Renders the transfers page: a form, the list, and a transfer waiting for confirmation after a
 /// step-up. Small transfers need 2FA, and the policy requires more for large ones.
 #[component]
 pub fn TransfersPage() -> impl IntoView {

@@ -11,7 +11,7 @@ use axum::Json;
 use serde_json::json;
 use stepup::{BearerChallenge, BearerErrorCode, Requirement, Shortfall};
 
-/// Why a request to `/api/*` was refused.
+/// Reason a request to `/api/*` was rejected.
 #[derive(Debug)]
 pub enum ApiError {
     /// No credentials at all (RFC 6750 §3.1: the challenge then has no error code).

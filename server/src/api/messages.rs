@@ -16,7 +16,7 @@ pub async fn list_messages(
     }))
 }
 
-/// The demo mailbox: the same three messages for every user, addressed to them.
+/// Returns the demo mailbox: the same three messages for every user, addressed to them.
 fn demo_messages(subject: &str) -> Vec<Message> {
     let message = |id: &str, from: &str, title: &str, body: &str| Message {
         id: format!("{subject}-{id}"),

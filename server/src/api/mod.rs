@@ -3,7 +3,7 @@
 //! Any client may call it with `Authorization: Bearer <JWT access token>`. The app's own
 //! pages send only their session cookie; the server then uses the session's access token
 //! and runs the same verification (the backend-for-frontend pattern), so the browser never
-//! holds a token and the API has one code path.
+//! stores a token and the API has one code path.
 
 mod error;
 pub mod jwks;

@@ -20,7 +20,7 @@ use tower_sessions::Session;
 /// 3. Verify a returned ID token (signature, `iss`, `aud`, `exp`); its `sub` must not change
 ///    (§12.2). There is no `nonce` to check on a refresh.
 /// 4. Store the new tokens. `acr`, `amr` and `auth_time` stay as the last interactive
-///    authentication set them, since a refresh authenticates nobody.
+///    authentication set them, since a refresh authenticates no one.
 ///
 /// Returns `204` on success and `401` when the session cannot be refreshed. It never
 /// answers a step-up: a refreshed token keeps the original authentication level.

@@ -31,7 +31,7 @@ struct ProviderState {
     jwks: Mutex<Value>,
     /// Body of every token response; `None` makes the endpoint return `invalid_grant`.
     token_response: Mutex<Option<Value>>,
-    /// Body of responses to the `refresh_token` grant; `None` answers it like any other grant.
+    /// Body of responses to the `refresh_token` grant; `None` handles it like any other grant.
     refresh_response: Mutex<Option<Value>>,
     token_requests: Mutex<Vec<TokenRequest>>,
     /// The `Authorization` header of each token request, in the order of `token_requests`.
