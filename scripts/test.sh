@@ -9,7 +9,17 @@ repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo_root"
 ./scripts/setup.sh
 
-step() { printf '\n==> %s\n' "$*"; }
+# Incremental caches only help rebuilds, and they took gigabytes: a fresh machine has
+# none to reuse, and a disk that fills ends the run. Set CARGO_INCREMENTAL=1 to keep them.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+
+# Each step prints the free space beside the build folder, so a run that stops for disk
+# says where it was.
+step() {
+  local free
+  free="$(df -h --output=avail "$repo_root" 2>/dev/null | tail -n 1 | tr -d ' ')"
+  printf '\n==> %s (disk free: %s)\n' "$*" "${free:-unknown}"
+}
 
 # Each crate is tested on its own: `cargo test --workspace` would build `app` with both
 # the `ssr` and `hydrate` features.
@@ -34,3 +44,5 @@ step "Playwright end-to-end flows"
 
 step "release build, run from an empty folder"
 ./scripts/release-smoke.sh
+
+step "all tests passed"
