@@ -75,7 +75,7 @@ pub fn router<Store: SessionStore + Clone>(state: AppState, session_store: Store
     let leptos_options = state.leptos_options.clone();
     let fallback_options = state.leptos_options.clone();
     let site = state.site.clone();
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let session_layer = session::session_layer(session_store.clone(), &state.oidc.config);
     let provider = Arc::clone(&state.oidc.provider);
     let public_origin = state.oidc.public_origin.clone();
@@ -130,6 +130,20 @@ pub fn router<Store: SessionStore + Clone>(state: AppState, session_store: Store
                 ),
         )
         .with_state(state)
+}
+
+/// The app's routes, generated once per process and reused by every router built after.
+///
+/// `generate_route_list` renders the app with a process-wide flag set (leptos_server's
+/// `SuppressResourceLoad`), and a resource whose future is first polled while that flag is
+/// set never completes (leptos issue #4773). The server builds its router once before it
+/// serves, so this bites only when a router is built while another one renders, as parallel
+/// tests do: one in several hundred renders of a guarded page then hung. Behind a `OnceLock`,
+/// every caller waits for the one generation to end before it can serve anything.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
 /// Opens the span of one request with its method and path. The query string is left out:
