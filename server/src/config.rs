@@ -53,6 +53,9 @@ pub struct Config {
     pub access_token_claim_namespace: Option<String>,
     /// Sign-in starts allowed per client address per minute; 0 turns the limit off.
     pub login_rate_limit: u32,
+    /// Verified access tokens kept so that a repeated token skips the signature check;
+    /// 0 turns the cache off.
+    pub token_cache_size: usize,
     /// Overrides the listen address of the Leptos configuration (`LEPTOS_SITE_ADDR`).
     pub listen_addr: Option<std::net::SocketAddr>,
 }
@@ -103,6 +106,7 @@ pub const VARIABLES: &[&str] = &[
     "STEPUP_ACCESS_TOKEN_TYPE",
     "STEPUP_LOGIN_RATE_LIMIT",
     "STEPUP_ACCESS_TOKEN_CLAIM_NAMESPACE",
+    "STEPUP_TOKEN_CACHE_SIZE",
 ];
 
 /// Settings that may hold secrets, and so may also come from a file named by the
@@ -129,6 +133,7 @@ impl fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("listen_addr", &self.listen_addr)
             .field("login_rate_limit", &self.login_rate_limit)
+            .field("token_cache_size", &self.token_cache_size)
             .field(
                 "access_token_claim_namespace",
                 &self.access_token_claim_namespace,
@@ -314,6 +319,15 @@ impl Config {
                 )
             })?;
 
+        let token_cache_size = value("STEPUP_TOKEN_CACHE_SIZE", "10000")
+            .parse::<usize>()
+            .map_err(|_| {
+                invalid(
+                    "STEPUP_TOKEN_CACHE_SIZE",
+                    "must be a whole number of tokens (0 turns the cache off)".to_owned(),
+                )
+            })?;
+
         let policy_file = lookup("STEPUP_POLICY_FILE")
             .map(|path| path.trim().to_owned())
             .filter(|path| !path.is_empty())
@@ -335,6 +349,7 @@ impl Config {
             listen_addr,
             require_typed_access_tokens,
             login_rate_limit,
+            token_cache_size,
             access_token_claim_namespace: lookup("STEPUP_ACCESS_TOKEN_CLAIM_NAMESPACE")
                 .map(|namespace| namespace.trim().to_owned())
                 .filter(|namespace| !namespace.is_empty()),
@@ -529,6 +544,17 @@ mod tests {
         assert_eq!(error.variable, "STEPUP_COOKIE_SECURE");
         let config = config_from(&[("STEPUP_COOKIE_SECURE", "true")]).expect("valid");
         assert!(config.secure_cookies);
+    }
+
+    #[test]
+    fn token_cache_size_is_a_whole_number() {
+        assert_eq!(config_from(&[]).expect("valid").token_cache_size, 10_000);
+        let config = config_from(&[("STEPUP_TOKEN_CACHE_SIZE", "0")]).expect("valid");
+        assert_eq!(config.token_cache_size, 0);
+        for bad in ["-1", "ten", "1e4", "10 000"] {
+            let error = config_from(&[("STEPUP_TOKEN_CACHE_SIZE", bad)]).expect_err(bad);
+            assert_eq!(error.variable, "STEPUP_TOKEN_CACHE_SIZE", "{bad}");
+        }
     }
 
     #[test]

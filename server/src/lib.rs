@@ -132,14 +132,15 @@ pub fn router<Store: SessionStore + Clone>(state: AppState, session_store: Store
         .with_state(state)
 }
 
-/// The app's routes, generated once per process and reused by every router built after.
+/// Returns the app's routes, generated once per process and reused by every later router.
 ///
-/// `generate_route_list` renders the app with a process-wide flag set (leptos_server's
-/// `SuppressResourceLoad`), and a resource whose future is first polled while that flag is
-/// set never completes (leptos issue #4773). The server builds its router once before it
-/// serves, so this bites only when a router is built while another one renders, as parallel
-/// tests do: one in several hundred renders of a guarded page then hung. Behind a `OnceLock`,
-/// every caller waits for the one generation to end before it can serve anything.
+/// `generate_route_list` renders the app while leptos_server's `SuppressResourceLoad` guard
+/// sets a process-wide flag, and a resource whose future is first polled while that flag
+/// is set waits forever (leptos_server's `resource.rs` checks it once, at the first poll).
+/// The server builds its router once before it serves, so only routers built while another
+/// renders are at risk, as in parallel tests: one render of a guarded page in several
+/// hundred hung. Behind a `OnceLock`, every caller waits for the one generation to end
+/// before it can serve anything.
 fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
     static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
         std::sync::OnceLock::new();

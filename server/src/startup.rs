@@ -132,7 +132,8 @@ pub async fn connect(
     }
     let keys = JwksCache::fetch(provider.jwks_uri.clone(), http).await?;
     let mut verifier =
-        AccessTokenVerifier::new(provider.issuer.clone(), config.api_audience.clone(), keys);
+        AccessTokenVerifier::new(provider.issuer.clone(), config.api_audience.clone(), keys)
+            .with_token_cache_capacity(config.token_cache_size);
     if let Some(namespace) = &config.access_token_claim_namespace {
         verifier = verifier.with_claim_namespace(namespace.clone());
     }

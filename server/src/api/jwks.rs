@@ -2,6 +2,8 @@
 
 use jsonwebtoken::jwk::{Jwk, JwkSet, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey};
+use sha2::{Digest, Sha256};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 use url::Url;
@@ -53,6 +55,12 @@ pub enum JwksError {
 pub struct JwksCache {
     source: KeySource,
     keys: RwLock<Arc<Vec<CachedKey>>>,
+    /// Counts the changes of the key set, so that what was verified under an older one can
+    /// be told apart. Raised after `keys` is replaced.
+    generation: AtomicU64,
+    /// SHA-256 of the JWKS document behind `keys`: a refetch that returns the same
+    /// document is not a change.
+    document_digest: std::sync::Mutex<[u8; 32]>,
     last_fetch: tokio::sync::Mutex<Option<Instant>>,
 }
 
@@ -63,10 +71,12 @@ impl JwksCache {
     ///
     /// Returns a [`JwksError`] when the first fetch fails or yields no usable key.
     pub async fn fetch(url: Url, http: reqwest::Client) -> Result<Self, JwksError> {
-        let keys = download(&url, &http).await?;
+        let (keys, document_digest) = download(&url, &http).await?;
         Ok(Self {
             source: KeySource::Remote { url, http },
             keys: RwLock::new(Arc::new(keys)),
+            generation: AtomicU64::new(0),
+            document_digest: std::sync::Mutex::new(document_digest),
             // The first unknown `kid` may refetch at once; only refetches count.
             last_fetch: tokio::sync::Mutex::new(None),
         })
@@ -82,6 +92,8 @@ impl JwksCache {
         Ok(Self {
             source: KeySource::Fixed,
             keys: RwLock::new(Arc::new(keys)),
+            generation: AtomicU64::new(0),
+            document_digest: std::sync::Mutex::new([0; 32]),
             last_fetch: tokio::sync::Mutex::new(None),
         })
     }
@@ -99,6 +111,13 @@ impl JwksCache {
         } else {
             lookup
         }
+    }
+
+    /// The current generation of the key set: 0 for the first one, raised each time a
+    /// refetch brings a different document. Read it before [`Self::find`]: a token that
+    /// verifies was then checked against keys of this generation or a newer one.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     fn snapshot(&self) -> Arc<Vec<CachedKey>> {
@@ -119,13 +138,25 @@ impl JwksCache {
         }
         *last_fetch = Some(Instant::now());
         match download(url, http).await {
-            Ok(keys) => {
+            Ok((keys, document_digest)) => {
                 tracing::info!(jwks.keys = keys.len(), "refetched the provider's JWKS");
-                match self.keys.write() {
-                    Ok(mut current) => *current = Arc::new(keys),
-                    Err(poisoned) => *poisoned.into_inner() = Arc::new(keys),
+                let changed = {
+                    let mut current = self
+                        .document_digest
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    let changed = *current != document_digest;
+                    *current = document_digest;
+                    changed
+                };
+                if changed {
+                    match self.keys.write() {
+                        Ok(mut current) => *current = Arc::new(keys),
+                        Err(poisoned) => *poisoned.into_inner() = Arc::new(keys),
+                    }
+                    self.generation.fetch_add(1, Ordering::AcqRel);
                 }
-                true
+                changed
             }
             Err(error) => {
                 tracing::warn!(%error, jwks.url = %url, "refetching the provider's JWKS failed");
@@ -148,7 +179,11 @@ fn select(keys: &[CachedKey], kid: Option<&str>, algorithm: Algorithm) -> KeyLoo
     }
 }
 
-async fn download(url: &Url, http: &reqwest::Client) -> Result<Vec<CachedKey>, JwksError> {
+/// Fetches the key set and returns its usable keys with the SHA-256 of the document.
+async fn download(
+    url: &Url,
+    http: &reqwest::Client,
+) -> Result<(Vec<CachedKey>, [u8; 32]), JwksError> {
     let response = http.get(url.clone()).send().await?;
     if !response.status().is_success() {
         return Err(JwksError::Status(response.status().as_u16()));
@@ -164,7 +199,7 @@ async fn download(url: &Url, http: &reqwest::Client) -> Result<Vec<CachedKey>, J
         return Err(JwksError::TooLarge);
     }
     let set: JwkSet = serde_json::from_slice(&body)?;
-    usable_keys(&set)
+    Ok((usable_keys(&set)?, Sha256::digest(&body).into()))
 }
 
 /// Keeps the keys meant for signatures that `jsonwebtoken` can use.

@@ -9,6 +9,7 @@ mod error;
 pub mod jwks;
 mod messages;
 pub mod origin;
+pub mod token_cache;
 pub mod transfers;
 pub mod verifier;
 

@@ -9,6 +9,7 @@
 //! future is invalid whatever the route needs, and the route's requirement judges the rest.
 
 use super::jwks::{JwksCache, KeyLookup};
+use super::token_cache::{TokenDigest, VerifiedTokenCache, DEFAULT_CAPACITY};
 use jsonwebtoken::{errors::ErrorKind, Algorithm, Validation};
 use serde::Deserialize;
 use tracing::instrument;
@@ -101,6 +102,7 @@ pub struct AccessTokenVerifier {
     keys: JwksCache,
     require_access_token_type: bool,
     claim_namespace: Option<String>,
+    verified: VerifiedTokenCache,
 }
 
 /// The claims as decoded: the typed ones, and the rest for namespaced step-up claims.
@@ -113,7 +115,8 @@ struct DecodedClaims {
 }
 
 impl AccessTokenVerifier {
-    /// Creates a verifier that requires `typ: at+jwt` (RFC 9068 §2.1).
+    /// Creates a verifier that requires `typ: at+jwt` (RFC 9068 §2.1) and keeps up to
+    /// [`DEFAULT_CAPACITY`] verified tokens (see [`super::token_cache`]).
     pub fn new(issuer: String, audience: String, keys: JwksCache) -> Self {
         Self {
             issuer,
@@ -121,7 +124,20 @@ impl AccessTokenVerifier {
             keys,
             require_access_token_type: true,
             claim_namespace: None,
+            verified: VerifiedTokenCache::new(DEFAULT_CAPACITY),
         }
+    }
+
+    /// Keeps up to `capacity` verified tokens; 0 verifies every token in full.
+    #[must_use]
+    pub fn with_token_cache_capacity(mut self, capacity: usize) -> Self {
+        self.verified = VerifiedTokenCache::new(capacity);
+        self
+    }
+
+    /// Number of verified tokens held in the cache.
+    pub fn cached_tokens(&self) -> usize {
+        self.verified.len()
     }
 
     /// Also reads `acr`, `amr` and `auth_time` from claims named `{namespace}acr` and so on,
@@ -155,7 +171,17 @@ impl AccessTokenVerifier {
             return Err(TokenError::TooLarge);
         }
 
-        // 2. The header names the algorithm; only allow-listed asymmetric algorithms pass
+        // 2. These exact bytes passed every check below before, under the current key set,
+        //    and `exp` has not come (the rules are in `token_cache`). The generation is read
+        //    before the key lookup of step 4, which may refetch the keys.
+        let digest = TokenDigest::of(token);
+        let key_generation = self.keys.generation();
+        let now = i64::try_from(jsonwebtoken::get_current_timestamp()).unwrap_or(i64::MAX);
+        if let Some(claims) = self.verified.get(&digest, key_generation, now) {
+            return Ok(claims);
+        }
+
+        // 3. The header names the algorithm; only allow-listed asymmetric algorithms pass
         //    (RFC 8725 §3.1, §3.2). `alg: none` fails to parse as an `Algorithm`.
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
         if !ALLOWED_ALGORITHMS.contains(&header.alg) {
@@ -169,7 +195,7 @@ impl AccessTokenVerifier {
             return Err(TokenError::NotAnAccessToken);
         }
 
-        // 3. The key comes from the provider's JWKS, chosen by `kid` and refetched once
+        // 4. The key comes from the provider's JWKS, chosen by `kid` and refetched once
         //    when the `kid` is new (key rotation).
         let key = match self.keys.find(header.kid.as_deref(), header.alg).await {
             KeyLookup::Found(key) => key,
@@ -177,7 +203,7 @@ impl AccessTokenVerifier {
             KeyLookup::Ambiguous => return Err(TokenError::AmbiguousKey),
         };
 
-        // 4. Signature, `iss`, `aud`, `exp`, `nbf` (RFC 9068 §4).
+        // 5. Signature, `iss`, `aud`, `exp`, `nbf` (RFC 9068 §4).
         let mut validation = Validation::new(header.alg);
         validation.set_issuer(&[&self.issuer]);
         validation.set_audience(&[&self.audience]);
@@ -191,7 +217,7 @@ impl AccessTokenVerifier {
             read_namespaced_claims(&mut claims, &data.claims.other, namespace)?;
         }
 
-        // 5. An authentication cannot happen after now; a value in milliseconds lands here
+        // 6. An authentication cannot happen after now; a value in milliseconds lands here
         //    too. This holds whether or not the route sets max_age.
         let latest = jsonwebtoken::get_current_timestamp().saturating_add(LEEWAY_SECS);
         if claims
@@ -200,6 +226,8 @@ impl AccessTokenVerifier {
         {
             return Err(TokenError::AuthTimeInFuture);
         }
+        self.verified
+            .insert(digest, claims.clone(), key_generation, now);
         Ok(claims)
     }
 }
