@@ -2,7 +2,8 @@
 //! on the session cookie (CSRF), a cap on header size, and a rate limit on starting sign-in.
 
 use crate::api::origin::is_safe_cookie_request;
-use axum::extract::{ConnectInfo, Request};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -10,8 +11,9 @@ use axum::Json;
 use serde_json::json;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tower::util::MapResponseLayer;
 
 /// Largest total size of the request's header names and values, in bytes.
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
@@ -30,31 +32,36 @@ const MAX_TRACKED_CLIENTS: usize = 10_000;
 /// routes authenticate by the token instead of the cookie. `SameSite=Lax` already keeps
 /// the cookie off cross-site `POST`s in current browsers; this check also covers same-site
 /// attackers and older browsers.
-pub async fn require_same_origin(public_origin: String, request: Request, next: Next) -> Response {
-    let (parts, body) = request.into_parts();
+fn check_same_origin(parts: &Parts, public_origin: &str) -> Option<Response> {
     let bearer_api_call = parts.uri.path().starts_with("/api/")
         && parts
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
             .is_some_and(|value| value.len() > 7 && value[..7].eq_ignore_ascii_case("bearer "));
-    if !bearer_api_call && !is_safe_cookie_request(&parts, &public_origin) {
+    if !bearer_api_call && !is_safe_cookie_request(parts, public_origin) {
         tracing::warn!(http.method = %parts.method, http.path = %parts.uri.path(), "cross-site request rejected; possibly suspicious");
-        return error_response(
+        return Some(error_response(
             StatusCode::FORBIDDEN,
             "forbidden",
             "Cross-site requests are not allowed.",
-        );
+        ));
     }
-    next.run(Request::from_parts(parts, body)).await
+    None
 }
 
 /// Adds headers that keep pages out of frames and caches: `X-Frame-Options: DENY` and
 /// CSP `frame-ancestors 'none'` (clickjacking), `X-Content-Type-Options: nosniff`,
 /// `Referrer-Policy: same-origin`, and `Cache-Control: no-store` on every response that
 /// sets no caching itself, since pages and API answers carry the user's data.
-pub async fn security_headers(request: Request, next: Next) -> Response {
-    let mut response = next.run(request).await;
+///
+/// A plain function behind `MapResponseLayer`: unlike `middleware::from_fn`, it neither boxes
+/// a future nor clones the inner service on each request.
+pub fn security_headers() -> MapResponseLayer<fn(Response) -> Response> {
+    MapResponseLayer::new(add_security_headers as fn(Response) -> Response)
+}
+
+fn add_security_headers(mut response: Response) -> Response {
     let headers = response.headers_mut();
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(
@@ -135,23 +142,23 @@ pub async fn json_framework_errors(request: Request, next: Next) -> Response {
 /// On `/api/` routes `Authorization` is left out of the sum: the resource server rejects an
 /// oversized token itself, with the `401 invalid_token` challenge RFC 6750 §3.1 requires,
 /// after a length check that costs nothing.
-pub async fn limit_header_size(request: Request, next: Next) -> Response {
-    let api_route = request.uri().path().starts_with("/api/");
-    let total: usize = request
-        .headers()
+fn check_header_size(parts: &Parts) -> Option<Response> {
+    let api_route = parts.uri.path().starts_with("/api/");
+    let total: usize = parts
+        .headers
         .iter()
         .filter(|(name, _)| !(api_route && *name == header::AUTHORIZATION))
         .map(|(name, value)| name.as_str().len() + value.len())
         .sum();
     if total > MAX_HEADER_BYTES {
         tracing::info!(http.header_bytes = total, "request headers too large");
-        return error_response(
+        return Some(error_response(
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             "request_header_fields_too_large",
             "The request headers are too large.",
-        );
+        ));
     }
-    next.run(request).await
+    None
 }
 
 /// A fixed-window counter of sign-in starts per client address.
@@ -202,16 +209,12 @@ impl LoginRateLimiter {
 ///
 /// NOTE: behind a reverse proxy every request comes from the proxy's address, so the limit
 /// applies to all users together. Rate-limit per client at the proxy instead.
-pub async fn limit_login_rate(
-    limiter: std::sync::Arc<LoginRateLimiter>,
-    request: Request,
-    next: Next,
-) -> Response {
-    if request.uri().path() != "/auth/login" {
-        return next.run(request).await;
+fn check_login_rate(parts: &Parts, limiter: &LoginRateLimiter) -> Option<Response> {
+    if parts.uri.path() != "/auth/login" {
+        return None;
     }
-    let client = request
-        .extensions()
+    let client = parts
+        .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::from([0, 0, 0, 0]), |ConnectInfo(address)| {
             address.ip()
@@ -228,9 +231,37 @@ pub async fn limit_login_rate(
         if let Ok(value) = HeaderValue::from_str(&seconds) {
             response.headers_mut().insert(header::RETRY_AFTER, value);
         }
-        return response;
+        return Some(response);
     }
-    next.run(request).await
+    None
+}
+
+/// The settings of [`guard_request`].
+#[derive(Clone)]
+pub struct RequestGuards {
+    /// The app's own origin, such as `https://app.example.com`.
+    pub public_origin: Arc<str>,
+    pub login_limiter: Arc<LoginRateLimiter>,
+}
+
+/// Runs the request checks in order, and the first that fails sends its rejection: the
+/// header size cap, the sign-in rate limit, then the same-origin rule.
+///
+/// One middleware for the three: each `from_fn` layer clones the whole service below it on
+/// every request, which cost more than the checks themselves.
+pub async fn guard_request(
+    State(guards): State<RequestGuards>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    let rejection = check_header_size(&parts)
+        .or_else(|| check_login_rate(&parts, &guards.login_limiter))
+        .or_else(|| check_same_origin(&parts, &guards.public_origin));
+    match rejection {
+        None => next.run(Request::from_parts(parts, body)).await,
+        Some(rejection) => rejection,
+    }
 }
 
 fn error_response(status: StatusCode, error: &'static str, description: &'static str) -> Response {

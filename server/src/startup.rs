@@ -9,7 +9,7 @@ use crate::oidc::provider::DiscoveryError;
 use crate::oidc::{provider_http_client, OidcProvider, OidcState};
 use crate::policy_file::{load_policy, PolicyFileError};
 use crate::session::{open_redis_store, open_sqlite_store, StoreError};
-use crate::AppState;
+use crate::{AppState, SharedState};
 use axum::serve::ListenerExt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -149,18 +149,18 @@ pub async fn connect(
         "OpenID Provider discovered"
     );
 
-    let public_origin = config.public_url.origin().ascii_serialization();
+    let public_origin: Arc<str> = config.public_url.origin().ascii_serialization().into();
     let site = SiteAssets::load();
     let mut leptos_options = leptos_options;
     leptos_options.site_pkg_dir = site.versioned_pkg_dir().into();
-    Ok(AppState {
+    Ok(AppState::new(SharedState {
         leptos_options,
         site,
         api: ApiState {
             verifier: Arc::new(verifier),
             policy: Arc::clone(&policy),
             transfers: Arc::new(TransferStore::default()),
-            public_origin: public_origin.clone(),
+            public_origin: Arc::clone(&public_origin),
         },
         oidc: OidcState {
             config,
@@ -168,7 +168,7 @@ pub async fn connect(
             policy,
             public_origin,
         },
-    })
+    }))
 }
 
 /// Fetches discovery, retrying with exponential backoff (0.5 s doubling to 8 s) until

@@ -39,7 +39,7 @@ fn api_app_with_store(store: MemoryStore) -> Router {
         )),
         policy: Arc::new(server::policy_file::load_policy(None).expect("built-in policy is valid")),
         transfers: Arc::default(),
-        public_origin: APP_ORIGIN.to_owned(),
+        public_origin: APP_ORIGIN.into(),
     };
     api::router::<ApiState>()
         .with_state(state)

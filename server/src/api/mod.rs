@@ -35,7 +35,7 @@ pub struct ApiState {
     pub transfers: Arc<transfers::TransferStore>,
     /// The app's own origin, such as `https://app.example.com`, for the same-origin check
     /// on cookie-authenticated calls.
-    pub public_origin: String,
+    pub public_origin: Arc<str>,
 }
 
 impl ApiState {

@@ -29,7 +29,7 @@ pub struct OidcState {
     pub provider: Arc<OidcProvider>,
     pub policy: Arc<Policy>,
     /// The app's own origin, for the same-origin check of cookie-only routes.
-    pub public_origin: String,
+    pub public_origin: Arc<str>,
 }
 
 /// Builds the routes under `/auth`, for any router state that contains an [`OidcState`].
