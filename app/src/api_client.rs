@@ -183,7 +183,7 @@ mod browser {
     mod loop_guard {
         const KEY: &str = "stepup.pending";
         /// How long after leaving for a step-up the same challenge counts as a repeat.
-        const WINDOW_MS: f64 = 120_000.0;
+        const WINDOW_MS: u64 = 120_000;
 
         fn storage() -> Option<web_sys::Storage> {
             web_sys::window()?.session_storage().ok()?
@@ -195,10 +195,18 @@ mod browser {
             let Some(storage) = storage() else {
                 return true;
             };
-            let now = js_sys::Date::now();
+            // Whole milliseconds: integers keep float parsing and formatting out of the wasm.
+            #[allow(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                reason = "Date.now() is a positive whole number of milliseconds"
+            )]
+            let now = js_sys::Date::now() as u64;
             if let Ok(Some(previous)) = storage.get_item(KEY) {
                 if let Some((at, previous_requirement)) = previous.split_once('|') {
-                    let recent = at.parse::<f64>().is_ok_and(|at| now - at < WINDOW_MS);
+                    let recent = at
+                        .parse::<u64>()
+                        .is_ok_and(|at| now.saturating_sub(at) < WINDOW_MS);
                     if recent && previous_requirement == requirement {
                         clear();
                         return false;

@@ -3,6 +3,11 @@
 //! The crate builds twice: with `ssr` inside the axum server, and with `hydrate` for the
 //! browser. Server-only code (sessions, redirects) sits behind `#[cfg(feature = "ssr")]`,
 //! browser-only code (fetching the API) behind `#[cfg(feature = "hydrate")]`.
+//!
+//! Pages render on the server only, and links are plain page loads, so every page view
+//! runs the route guard on the server. Only the two islands run in the browser: the
+//! messages client and the transfers panel. Their pages also render [`IslandScripts`],
+//! which loads the wasm; the other pages load none.
 
 pub mod api_client;
 #[cfg(feature = "ssr")]
@@ -24,6 +29,8 @@ use leptos_router::{
 
 /// Renders the HTML document around the app for server-side rendering.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // For [`IslandScripts`], which pages with islands render in the body.
+    provide_context(options.clone());
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -33,7 +40,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
                 <link rel="stylesheet" href=format!("/{}/{}.css", options.site_pkg_dir, options.output_name)/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
                 <MetaTags/>
             </head>
             <body>
@@ -41,6 +47,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// Loads the wasm that hydrates the page's islands. Only pages with islands render it, so
+/// the others (the home page among them) load no JavaScript or wasm at all.
+#[component]
+pub fn IslandScripts() -> impl IntoView {
+    use_context::<LeptosOptions>().map(|options| view! { <HydrationScripts options islands=true/> })
 }
 
 /// Renders the application root: navigation and routes.

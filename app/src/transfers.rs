@@ -38,6 +38,51 @@ pub struct TransferList {
     pub transfers: Vec<Transfer>,
 }
 
+/// Reads an amount typed by the user: digits, optionally followed by a point and one or two
+/// decimals, such as `1500` or `12.50`.
+///
+/// It parses by hand, in whole cents, rather than with `str::parse::<f64>`: that keeps the
+/// float parser out of the browser's wasm, and accepts none of the forms a float parser
+/// does that no one types as money (`1e3`, `inf`, `.5`).
+///
+/// # Errors
+///
+/// Returns the sentence to show when the text is not such an amount.
+pub fn parse_amount(text: &str) -> Result<f64, &'static str> {
+    const INVALID: &str = "Enter the amount as a number, such as 250 or 12.50.";
+    let (whole, fraction) = text.trim().split_once('.').unwrap_or((text.trim(), ""));
+    let all_digits = |part: &str| part.bytes().all(|byte| byte.is_ascii_digit());
+    if whole.is_empty() || whole.len() > 9 || !all_digits(whole) || !all_digits(fraction) {
+        return Err(INVALID);
+    }
+    if text.trim().ends_with('.') {
+        return Err(INVALID);
+    }
+    if fraction.len() > 2 {
+        return Err("The amount may have at most two decimals.");
+    }
+    let whole: u32 = whole.parse().map_err(|_| INVALID)?;
+    let cents: u32 = match fraction.len() {
+        0 => 0,
+        1 => fraction.parse::<u32>().map_err(|_| INVALID)? * 10,
+        _ => fraction.parse().map_err(|_| INVALID)?,
+    };
+    Ok(f64::from(whole) + f64::from(cents) / 100.0)
+}
+
+/// Formats an amount with two decimals (`1500.00`), through whole cents so that the
+/// browser's wasm needs no float formatting.
+pub fn format_amount(amount: f64) -> String {
+    #[allow(
+        clippy::cast_possible_truncation,
+        reason = "amounts are at most 1,000,000, and the cast saturates beyond i64"
+    )]
+    let cents = (amount * 100.0).round() as i64;
+    let sign = if cents < 0 { "-" } else { "" };
+    let cents = cents.unsigned_abs();
+    format!("{sign}{}.{:02}", cents / 100, cents % 100)
+}
+
 impl TransferRequest {
     /// Checks the recipient and amount; returns a message for the user when they are invalid.
     ///
@@ -168,6 +213,55 @@ mod tests {
             to: to.to_owned(),
             amount,
         }
+    }
+
+    #[test]
+    fn parse_amount_reads_money_forms() {
+        assert_eq!(parse_amount("1500"), Ok(1500.0));
+        assert_eq!(parse_amount(" 12.5 "), Ok(12.5));
+        assert_eq!(parse_amount("12.50"), Ok(12.5));
+        assert_eq!(parse_amount("0.01"), Ok(0.01));
+        assert_eq!(parse_amount("007"), Ok(7.0));
+        assert_eq!(parse_amount("999999999.99"), Ok(999_999_999.99));
+    }
+
+    #[test]
+    fn parse_amount_rejects_other_forms() {
+        for text in [
+            "",
+            " ",
+            ".",
+            "5.",
+            ".5",
+            "-5",
+            "+5",
+            "1e3",
+            "inf",
+            "NaN",
+            "1,000",
+            "1 000",
+            "1.2.3",
+            "12.5x",
+            "1234567890",
+            "٣",
+        ] {
+            assert!(parse_amount(text).is_err(), "{text:?}");
+        }
+        assert_eq!(
+            parse_amount("1.234"),
+            Err("The amount may have at most two decimals.")
+        );
+    }
+
+    #[test]
+    fn format_amount_shows_two_decimals() {
+        assert_eq!(format_amount(1500.0), "1500.00");
+        assert_eq!(format_amount(12.5), "12.50");
+        assert_eq!(format_amount(0.01), "0.01");
+        assert_eq!(format_amount(0.1 + 0.2), "0.30");
+        assert_eq!(format_amount(1_000_000.0), "1000000.00");
+        assert_eq!(format_amount(-2.5), "-2.50");
+        assert_eq!(format_amount(f64::NAN), "0.00");
     }
 
     #[test]

@@ -6,8 +6,9 @@ use std::sync::Arc;
 /// Renders `children` once the server's route guard grants `route`, and otherwise sends
 /// the browser to sign in or step up, coming back to the current path and query.
 ///
-/// The guard is read through a blocking resource, so on a first load the server can still
-/// respond with a `302`. On client-side navigation the same check runs as a server function.
+/// The guard is read through a blocking resource, so the server can still respond with a
+/// `302`. Pages are not islands and links are plain page loads, so the check runs on the
+/// server for every page view.
 #[component]
 pub fn Guarded<F, V>(route: GuardedRoute, children: F) -> impl IntoView
 where
@@ -53,9 +54,16 @@ where
 }
 
 /// Shown while the browser leaves for sign-in, with a link in case it does not.
+///
+/// The guard normally turns the response into a `302`, but a response whose headers are
+/// already on their way keeps its `200`, and the guard does not run in the browser (pages
+/// are not islands). The `refresh` then sends the browser on without JavaScript; browsers
+/// honour it in the body too.
 #[component]
 fn Redirecting(url: String, reason: String) -> impl IntoView {
+    let refresh = format!("0;url={url}");
     view! {
+        <meta http-equiv="refresh" content=refresh/>
         <div class="status" data-testid="redirecting">
             <p>{reason}</p>
             <p>

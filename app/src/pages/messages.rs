@@ -2,32 +2,41 @@ use super::guarded::Guarded;
 use crate::api_client::ApiResult;
 use crate::guard::GuardedRoute;
 use crate::messages::{Message, MessageList};
+use crate::IslandScripts;
+use leptos::either::{Either, EitherOf4};
 use leptos::prelude::*;
 
 /// Renders the messages page. Any signed-in user may open it, but the API behind it requires 2FA.
 #[component]
 pub fn MessagesPage() -> impl IntoView {
+    let location = leptos_router::hooks::use_location();
+    let return_to = super::path_and_query(
+        location.pathname.get_untracked(),
+        &location.search.get_untracked(),
+    );
     view! {
         <h1>"Messages"</h1>
-        <Guarded route=GuardedRoute::Messages children=|_viewer| view! { <MessageList/> }/>
+        <Guarded route=GuardedRoute::Messages children=move |_viewer| {
+            view! {
+                <MessageList return_to=return_to.clone()/>
+                <IslandScripts/>
+            }
+        }/>
     }
 }
 
-/// Fetches `/api/messages` from the browser once the page is interactive.
+/// Fetches `/api/messages` from the browser once the page is interactive. An island:
+/// the server renders the loading state, and the browser hydrates it and fetches.
 ///
-/// The fetch runs in an effect, which only the browser runs; the server renders the
-/// loading state, so hydration always finds the same markup.
-#[component]
-fn MessageList() -> impl IntoView {
+/// `return_to` is the page's path and query, where a step-up brings the user back.
+#[island]
+fn MessageList(return_to: String) -> impl IntoView {
     let outcome = RwSignal::new(None::<ApiResult<MessageList>>);
 
+    #[cfg(not(feature = "hydrate"))]
+    let _ = &return_to;
     #[cfg(feature = "hydrate")]
     {
-        let location = leptos_router::hooks::use_location();
-        let return_to = super::path_and_query(
-            location.pathname.get_untracked(),
-            &location.search.get_untracked(),
-        );
         Effect::new(move |_| {
             let return_to = return_to.clone();
             leptos::task::spawn_local(async move {
@@ -40,19 +49,21 @@ fn MessageList() -> impl IntoView {
         });
     }
 
+    // `EitherOf4` rather than `into_any()`: in an island, each erased view type adds its own
+    // code to the wasm.
     move || match outcome.get() {
-        None => view! { <p class="status" data-testid="messages-loading">"Loading messages…"</p> }
-            .into_any(),
-        Some(ApiResult::Ok(list)) => view! { <MessageItems list=list.messages/> }.into_any(),
-        Some(ApiResult::SteppingUp { login_url }) => view! {
+        None => EitherOf4::A(
+            view! { <p class="status" data-testid="messages-loading">"Loading messages…"</p> },
+        ),
+        Some(ApiResult::Ok(list)) => EitherOf4::B(view! { <MessageItems list=list.messages/> }),
+        Some(ApiResult::SteppingUp { login_url }) => EitherOf4::C(view! {
             <p class="status" data-testid="messages-stepping-up">
                 "The messages need a stronger sign-in. Taking you to the sign-in page… "
                 <a href=login_url rel="external">"Continue"</a>
             </p>
-        }
-        .into_any(),
+        }),
         Some(ApiResult::Failed(message)) => {
-            view! { <p class="error" data-testid="messages-error">{message}</p> }.into_any()
+            EitherOf4::D(view! { <p class="error" data-testid="messages-error">{message}</p> })
         }
     }
 }
@@ -60,9 +71,9 @@ fn MessageList() -> impl IntoView {
 #[component]
 fn MessageItems(list: Vec<Message>) -> impl IntoView {
     if list.is_empty() {
-        return view! { <p data-testid="messages-empty">"No messages."</p> }.into_any();
+        return Either::Left(view! { <p data-testid="messages-empty">"No messages."</p> });
     }
-    view! {
+    Either::Right(view! {
         <ul class="messages" data-testid="messages-list">
             {list
                 .into_iter()
@@ -77,6 +88,5 @@ fn MessageItems(list: Vec<Message>) -> impl IntoView {
                 })
                 .collect_view()}
         </ul>
-    }
-    .into_any()
+    })
 }

@@ -1,7 +1,11 @@
 use super::guarded::Guarded;
 use crate::api_client::ApiResult;
 use crate::guard::GuardedRoute;
-use crate::transfers::{PendingTransfer, Transfer, TransferList, TransferRequest};
+use crate::transfers::{
+    format_amount, parse_amount, PendingTransfer, Transfer, TransferList, TransferRequest,
+};
+use crate::IslandScripts;
+use leptos::either::{Either, EitherOf3, EitherOf4};
 use leptos::prelude::*;
 
 /// Renders the transfers page: a form, the list, and a transfer waiting for confirmation after a
@@ -10,7 +14,12 @@ use leptos::prelude::*;
 pub fn TransfersPage() -> impl IntoView {
     view! {
         <h1>"Transfers"</h1>
-        <Guarded route=GuardedRoute::Transfers children=|_viewer| view! { <TransfersPanel/> }/>
+        <Guarded route=GuardedRoute::Transfers children=|_viewer| {
+            view! {
+                <TransfersPanel/>
+                <IslandScripts/>
+            }
+        }/>
     }
 }
 
@@ -24,7 +33,8 @@ struct PanelState {
     busy: RwSignal<bool>,
 }
 
-#[component]
+/// The form, the list and the pending transfer: an island, hydrated in the browser.
+#[island]
 fn TransfersPanel() -> impl IntoView {
     let state = PanelState {
         list: RwSignal::new(None),
@@ -43,17 +53,18 @@ fn TransfersPanel() -> impl IntoView {
 
     let on_submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
-        let parsed = amount.get_untracked().trim().parse::<f64>();
-        let request = TransferRequest {
-            to: to.get_untracked().trim().to_owned(),
-            amount: parsed.unwrap_or(f64::NAN),
-        };
-        match request.validate() {
+        let checked = parse_amount(&amount.get_untracked())
+            .map(|amount| TransferRequest {
+                to: to.get_untracked().trim().to_owned(),
+                amount,
+            })
+            .and_then(|request| request.validate().map(|()| request));
+        match checked {
             Err(message) => state.status.set(Some(Err(message.to_owned()))),
             #[cfg(feature = "hydrate")]
-            Ok(()) => leptos::task::spawn_local(browser::submit(state, request, None)),
+            Ok(request) => leptos::task::spawn_local(browser::submit(state, request, None)),
             #[cfg(not(feature = "hydrate"))]
-            Ok(()) => {}
+            Ok(_) => {}
         }
     };
 
@@ -74,23 +85,22 @@ fn TransfersPanel() -> impl IntoView {
         </form>
         <p class="hint">"Transfers above 1,000 need a passkey sign-in from the last 5 minutes."</p>
         {move || match state.status.get() {
-            Some(Ok(message)) => view! { <p class="status" data-testid="transfer-status">{message}</p> }.into_any(),
-            Some(Err(message)) => view! { <p class="error" data-testid="transfer-error">{message}</p> }.into_any(),
-            None => ().into_any(),
+            Some(Ok(message)) => EitherOf3::A(view! { <p class="status" data-testid="transfer-status">{message}</p> }),
+            Some(Err(message)) => EitherOf3::B(view! { <p class="error" data-testid="transfer-error">{message}</p> }),
+            None => EitherOf3::C(()),
         }}
         <h2>"Recent transfers"</h2>
         {move || match state.list.get() {
-            None => view! { <p class="status">"Loading transfers…"</p> }.into_any(),
-            Some(ApiResult::Ok(list)) => view! { <TransferItems list=list.transfers/> }.into_any(),
-            Some(ApiResult::SteppingUp { login_url }) => view! {
+            None => EitherOf4::A(view! { <p class="status">"Loading transfers…"</p> }),
+            Some(ApiResult::Ok(list)) => EitherOf4::B(view! { <TransferItems list=list.transfers/> }),
+            Some(ApiResult::SteppingUp { login_url }) => EitherOf4::C(view! {
                 <p class="status">
                     "The transfers need a stronger sign-in. Taking you to the sign-in page… "
                     <a href=login_url rel="external">"Continue"</a>
                 </p>
-            }
-            .into_any(),
+            }),
             Some(ApiResult::Failed(message)) => {
-                view! { <p class="error" data-testid="transfer-error">{message}</p> }.into_any()
+                EitherOf4::D(view! { <p class="error" data-testid="transfer-error">{message}</p> })
             }
         }}
     }
@@ -119,7 +129,7 @@ fn PendingPanel(state: PanelState) -> impl IntoView {
                 #[cfg(feature = "hydrate")]
                 leptos::task::spawn_local(browser::discard(state));
             };
-            view! {
+            EitherOf3::A(view! {
                 <div class="pending" data-testid="pending-transfer">
                     <p>"You signed in again for this transfer. " <strong>{summary}</strong></p>
                     <button data-testid="pending-confirm" on:click=confirm disabled=move || state.busy.get()>
@@ -130,22 +140,21 @@ fn PendingPanel(state: PanelState) -> impl IntoView {
                         "Discard"
                     </button>
                 </div>
-            }
-            .into_any()
+            })
         }
         Some(PendingTransfer::Dropped { message }) => {
-            view! { <p class="status" data-testid="pending-dropped">{message}</p> }.into_any()
+            EitherOf3::B(view! { <p class="status" data-testid="pending-dropped">{message}</p> })
         }
-        Some(PendingTransfer::None) | None => ().into_any(),
+        Some(PendingTransfer::None) | None => EitherOf3::C(()),
     }
 }
 
 #[component]
 fn TransferItems(list: Vec<Transfer>) -> impl IntoView {
     if list.is_empty() {
-        return view! { <p data-testid="transfers-empty">"No transfers yet."</p> }.into_any();
+        return Either::Left(view! { <p data-testid="transfers-empty">"No transfers yet."</p> });
     }
-    view! {
+    Either::Right(view! {
         <ul class="transfers" data-testid="transfers-list">
             {list
                 .into_iter()
@@ -160,22 +169,17 @@ fn TransferItems(list: Vec<Transfer>) -> impl IntoView {
                 })
                 .collect_view()}
         </ul>
-    }
-    .into_any()
-}
-
-fn format_amount(amount: f64) -> String {
-    format!("{amount:.2}")
+    })
 }
 
 #[cfg(feature = "hydrate")]
 mod browser {
-    use super::{format_amount, PanelState};
+    use super::PanelState;
     use crate::api_client::{call_api, ApiMethod, ApiRequest, ApiResult};
     use crate::guard::start_redirect;
     use crate::transfers::{
-        discard_pending_transfer, load_pending_transfer, PendingTransfer, Transfer, TransferList,
-        TransferRequest, TRANSFERS_API_PATH,
+        discard_pending_transfer, format_amount, load_pending_transfer, PendingTransfer, Transfer,
+        TransferList, TransferRequest, TRANSFERS_API_PATH,
     };
     use leptos::prelude::*;
 
