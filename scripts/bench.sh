@@ -16,7 +16,8 @@
 #    `Connection: close`,
 #    for BENCH_ROUNDS rounds (default 3), in reverse order every other round, and prints the
 #    medians and the ratios b/a, c/a and d/e.
-# 4. Prints the first-load bytes of / (its /pkg/ files, raw, gzip and brotli).
+# 4. Prints the first-load bytes of / and of /transfers (the files under /pkg/ that each
+#    references, raw, gzip and brotli): / has no island, /transfers loads the wasm.
 # 5. Restarts the server with the SQLite session store and prints its resident memory idle
 #    and after BENCH_SESSIONS (default 10000) sign-in starts, each of which stores a session.
 #
@@ -318,33 +319,46 @@ ratio "${median_rps[d_ssr_profile]}" "${median_rps[e_ssr_home]}" 0.5 "d/e: SSR /
 
 # --- 4. First-load bytes ----------------------------------------------------------------------
 
-step "first-load bytes of / (files under /pkg/ that the page references)"
-curl -fsS --max-time 10 -o "$work_dir/fetch/home.html" "$app_origin/"
-mapfile -t pkg_paths < <(grep -oE '/pkg/[^"'"'"' <>]+' "$work_dir/fetch/home.html" | sort -u)
-if [ "${#pkg_paths[@]}" -eq 0 ]; then
-  echo "error: / references no file under /pkg/" >&2
-  exit 1
-fi
 # Prints the bytes of $1 (a path) as sent with Accept-Encoding $2.
 transfer_bytes() {
   curl -fsS --max-time 10 -o /dev/null -H "Accept-Encoding: $2" -w '%{size_download}' "$app_origin$1"
 }
-printf '%-32s %10s %10s %10s\n' file raw gzip brotli
-total_raw=0 total_gzip=0 total_brotli=0
-for path in "${pkg_paths[@]}"; do
-  raw="$(transfer_bytes "$path" identity)"
-  gzip_size="$(transfer_bytes "$path" gzip)"
-  brotli_size="$(transfer_bytes "$path" br)"
-  printf '%-32s %10d %10d %10d\n' "$path" "$raw" "$gzip_size" "$brotli_size"
-  total_raw=$((total_raw + raw))
-  total_gzip=$((total_gzip + gzip_size))
-  total_brotli=$((total_brotli + brotli_size))
-done
-printf '%-32s %10d %10d %10d\n' "total" "$total_raw" "$total_gzip" "$total_brotli"
-awk -v bytes="$total_brotli" 'BEGIN {
-  printf "brotli total %.1f KiB against the 112 KiB budget: %s\n", bytes / 1024,
-    (bytes <= 112 * 1024 ? "met" : "not met")
-}'
+
+# Prints the files under /pkg/ that page $1 references, as sent raw, with gzip and with
+# brotli, and their totals against the budget. $2 is a Cookie header value, or empty.
+first_load() {
+  local page="$1" cookie="$2" cookie_args=()
+  [ -z "$cookie" ] || cookie_args=(-H "Cookie: $cookie")
+  curl -fsS --max-time 10 "${cookie_args[@]}" -o "$work_dir/fetch/page.html" "$app_origin$page"
+  mapfile -t pkg_paths < <(grep -oE '/pkg/[^"'"'"' <>]+' "$work_dir/fetch/page.html" | sort -u)
+  if [ "${#pkg_paths[@]}" -eq 0 ]; then
+    echo "error: $page references no file under /pkg/" >&2
+    exit 1
+  fi
+  printf '%-40s %10s %10s %10s\n' "file ($page)" raw gzip brotli
+  local total_raw=0 total_gzip=0 total_brotli=0 path raw gzip_size brotli_size
+  for path in "${pkg_paths[@]}"; do
+    raw="$(transfer_bytes "$path" identity)"
+    gzip_size="$(transfer_bytes "$path" gzip)"
+    brotli_size="$(transfer_bytes "$path" br)"
+    printf '%-40s %10d %10d %10d\n' "$path" "$raw" "$gzip_size" "$brotli_size"
+    total_raw=$((total_raw + raw))
+    total_gzip=$((total_gzip + gzip_size))
+    total_brotli=$((total_brotli + brotli_size))
+  done
+  printf '%-40s %10d %10d %10d\n' "total" "$total_raw" "$total_gzip" "$total_brotli"
+  awk -v page="$page" -v bytes="$total_brotli" 'BEGIN {
+    printf "%s: brotli total %.1f KiB against the 112 KiB budget: %s\n\n", page, bytes / 1024,
+      (bytes <= 112 * 1024 ? "met" : "not met")
+  }'
+}
+
+# `/` has no island and loads only the stylesheet. The transfers page is the largest page
+# with islands: it loads the wasm and its JavaScript too (the messages page loads the same
+# files).
+step "first-load bytes (files under /pkg/ that each page references)"
+first_load / ""
+first_load /transfers "$session_cookie"
 
 # --- 5. Memory with SQLite sessions -----------------------------------------------------------
 

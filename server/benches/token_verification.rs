@@ -1,6 +1,7 @@
 //! Cost of accepting one bearer request on `/api/messages`, minus HTTP: verifying an RS256
 //! access token (`typ: at+jwt`, the test key from `tests/fixtures/`) and deciding it against
-//! the built-in policy.
+//! the built-in policy. The `verify_rs256*` cases turn the verified-token cache off, so each
+//! iteration checks the signature; `verify_cached*` measure a token the cache holds.
 //!
 //! Run with `cargo bench -p server --bench token_verification`. Results are in BENCHMARKS.md.
 
@@ -20,18 +21,20 @@ use stepup::Decision;
 
 const ISSUER: &str = "http://127.0.0.1:4000";
 
-fn verifier() -> AccessTokenVerifier {
+fn verifier(cache_capacity: usize) -> AccessTokenVerifier {
     let set: JwkSet =
         serde_json::from_value(tokens::jwks(&[tokens::Key::Test])).expect("fixture JWKS parses");
     let keys = JwksCache::fixed(&set).expect("fixture JWKS loads");
     AccessTokenVerifier::new(ISSUER.to_owned(), tokens::API_AUDIENCE.to_owned(), keys)
+        .with_token_cache_capacity(cache_capacity)
 }
 
 fn verify_and_decide(criterion: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("a current-thread runtime starts");
-    let verifier = verifier();
+    let cached = verifier(1_000);
+    let verifier = verifier(0);
     let policy = server::policy_file::load_policy(None).expect("the built-in policy loads");
     let token = tokens::access_token(ISSUER);
 
@@ -51,6 +54,22 @@ fn verify_and_decide(criterion: &mut Criterion) {
             let decision = policy.evaluate(&requirement, &claims.authentication(), tokens::now());
             assert!(matches!(decision, Decision::Allow));
             decision
+        });
+    });
+
+    runtime
+        .block_on(cached.verify(&token))
+        .expect("the fixture token verifies");
+    group.bench_function("verify_cached", |bencher| {
+        bencher
+            .to_async(&runtime)
+            .iter(|| async { cached.verify(black_box(&token)).await.expect("valid") });
+    });
+    group.bench_function("verify_cached_and_decide", |bencher| {
+        bencher.to_async(&runtime).iter(|| async {
+            let claims = cached.verify(black_box(&token)).await.expect("valid");
+            let requirement = policy.requirement_for("/api/messages", "GET", |_| None);
+            policy.evaluate(&requirement, &claims.authentication(), tokens::now())
         });
     });
 
