@@ -179,9 +179,18 @@ has_pkg() {
   done
   return 1
 }
-for extension in js wasm css; do
-  expect "/ references a .$extension file under /pkg/" has_pkg "$extension"
+expect "/ references a .css file under /pkg/" has_pkg css
+# `/` has no island, so it loads no JavaScript or wasm.
+for extension in js wasm; do
+  expect "/ references no .$extension file" not has_pkg "$extension"
 done
+# The pages with islands need a session, so the files they load are checked by path: the
+# JavaScript and the wasm sit beside the stylesheet, under the same content version.
+css_path="$(printf '%s\n' "${pkg_paths[@]}" | grep -E '\.css$' | head -n 1 || true)"
+if [ -n "$css_path" ]; then
+  output_name="$(basename "$css_path" .css)"
+  pkg_paths+=("${css_path%/*}/$output_name.js" "${css_path%/*}/$output_name.wasm")
+fi
 
 expected_type() {
   case "$1" in

@@ -480,3 +480,18 @@ async fn secure_cookie_setting_marks_cookie() {
         "{attributes:?}"
     );
 }
+
+#[tokio::test]
+async fn guard_redirect_view_carries_refresh() {
+    // The redirect view also reaches the browser as the body of the `302`. Its `refresh`
+    // must name the same sign-in URL as the `Location`, for a response that keeps its `200`.
+    let harness = Harness::start().await;
+    for page in ["/profile", "/messages", "/transfers", "/security"] {
+        let reply = harness.get(page, None).await;
+        assert_eq!(reply.status, StatusCode::FOUND, "{page}: {}", reply.body);
+        let location = reply.location().expect("the guard redirects");
+        assert!(location.starts_with("/auth/login?"), "{page}: {location}");
+        let refresh = format!(r#"content="0;url={}""#, location.replace('&', "&amp;"));
+        assert!(reply.body.contains(&refresh), "{page}: {}", reply.body);
+    }
+}
