@@ -3,7 +3,8 @@
 
 mod support;
 
-use axum::http::StatusCode;
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
 use serde_json::{json, Value};
 use server::api::jwks::JwksCache;
 use server::api::{AccessTokenVerifier, TokenError};
@@ -39,12 +40,14 @@ async fn verifier_caches_repeated_token() {
 
     let first = verifier.verify(&token).await.expect("the token verifies");
     assert_eq!(verifier.cached_tokens(), 1);
+    assert_eq!(verifier.cache_hits(), 0);
     let second = verifier
         .verify(&token)
         .await
         .expect("the cached token verifies");
     assert_eq!(first, second);
     assert_eq!(verifier.cached_tokens(), 1);
+    assert_eq!(verifier.cache_hits(), 1);
 }
 
 #[tokio::test]
@@ -222,4 +225,42 @@ async fn api_challenges_cached_one_factor_token() {
             "{challenge}"
         );
     }
+}
+
+#[tokio::test]
+async fn api_applies_max_age_to_cached_token() {
+    // A large transfer needs `phr` from the last 300 s, with 60 s of clock skew. The token's
+    // authentication is 357 s old: the first request passes and caches the token, and a
+    // few seconds later the same cached token is too old.
+    let harness = Harness::start().await;
+    let issuer = harness.provider.issuer.clone();
+    let now = tokens::now();
+    let token = token_with(
+        &issuer,
+        |claims| {
+            claims["acr"] = json!("phr");
+            claims["auth_time"] = json!(now - 357);
+        },
+        Key::Test,
+    );
+    let transfer = |idempotency_key: &str| {
+        Request::post("/api/transfers")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header("idempotency-key", idempotency_key)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(r#"{"to":"acct-9","amount":5000}"#))
+            .expect("the request builds")
+    };
+
+    let reply = harness.send(transfer("first-transfer")).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+
+    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    let reply = harness.send(transfer("second-transfer")).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.body);
+    let header = reply.www_authenticate().expect("a challenge");
+    let challenge = stepup::BearerChallenge::from_header_value(header)
+        .expect("it parses")
+        .expect("a Bearer challenge");
+    assert_eq!(challenge.max_age, Some(300), "{header}");
 }

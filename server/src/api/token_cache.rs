@@ -13,11 +13,12 @@
 //! 3. An entry is used only while the current time is before the token's `exp` (RFC 7519
 //!    §4.1.4), with no leeway. A token inside the leeway window is verified in full again.
 //!    The other time checks of `verify` (`nbf`, and `auth_time` not in the future) can only
-//!    go from failing to passing as time moves on, so an earlier pass still holds.
-//! 4. Each entry records the generation of the key set (JWKS) it verified under. When the
-//!    key set is refetched, entries of older generations are dropped, so a key removed
-//!    from the JWKS (RFC 7517 §5) stops vouching for cached tokens as soon as the verifier
-//!    would stop accepting fresh ones.
+//!    go from failing to passing as time moves on, so an earlier pass still holds. If the
+//!    clock steps back to before the verification, the entry is not used either.
+//! 4. Each entry records the generation of the key set (JWKS) it verified under, and is used
+//!    only under that generation. So a key removed from the JWKS (RFC 7517 §5) stops
+//!    vouching for cached tokens as soon as the verifier would stop accepting fresh ones.
+//!    Entries of an older generation are removed at the first store under a newer one.
 //! 5. Only the token's own verification is cached. The policy decision (`acr` and
 //!    `max_age` against `auth_time`, RFC 9470 §3) and the request checks run every time.
 //! 6. At most `capacity` entries are kept. When the cache is full, expired entries are
@@ -32,7 +33,9 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::{PoisonError, RwLock};
 
-/// Default number of tokens kept. An entry takes a few hundred bytes.
+/// Default number of tokens kept. An entry holds the claims the API reads (`sub`, `acr`,
+/// `amr`): a few hundred bytes for usual tokens, at most about 8 KiB for one at
+/// [`super::verifier::MAX_TOKEN_BYTES`].
 pub const DEFAULT_CAPACITY: usize = 10_000;
 
 /// SHA-256 of a token, the cache key.
@@ -55,6 +58,8 @@ impl std::fmt::Debug for TokenDigest {
 struct Entry {
     claims: AccessClaims,
     key_generation: u64,
+    /// When the token passed its checks, in epoch seconds.
+    verified_at: i64,
 }
 
 struct Entries {
@@ -89,8 +94,10 @@ impl VerifiedTokenCache {
         }
         let entries = self.entries.read().unwrap_or_else(PoisonError::into_inner);
         let entry = entries.by_digest.get(digest)?;
-        (entry.key_generation == key_generation && now < entry.claims.exp)
-            .then(|| entry.claims.clone())
+        let usable = entry.key_generation == key_generation
+            && entry.verified_at <= now
+            && now < entry.claims.exp;
+        usable.then(|| entry.claims.clone())
     }
 
     /// Stores the claims of a token that passed every check under key-set
@@ -119,6 +126,7 @@ impl VerifiedTokenCache {
             Entry {
                 claims,
                 key_generation,
+                verified_at: now,
             },
         );
     }
@@ -162,6 +170,15 @@ mod tests {
         assert!(cache.get(&digest, 0, NOW + 299).is_some());
         assert_eq!(cache.get(&digest, 0, NOW + 300), None);
         assert_eq!(cache.get(&digest, 0, NOW + 10_000), None);
+    }
+
+    #[test]
+    fn get_misses_after_clock_steps_back() {
+        let cache = VerifiedTokenCache::new(10);
+        let digest = TokenDigest::of("header.claims.signature");
+        cache.insert(digest, claims("alice", NOW + 300), 0, NOW);
+        assert_eq!(cache.get(&digest, 0, NOW - 1), None);
+        assert!(cache.get(&digest, 0, NOW).is_some());
     }
 
     #[test]

@@ -12,6 +12,7 @@ use super::jwks::{JwksCache, KeyLookup};
 use super::token_cache::{TokenDigest, VerifiedTokenCache, DEFAULT_CAPACITY};
 use jsonwebtoken::{errors::ErrorKind, Algorithm, Validation};
 use serde::Deserialize;
+use std::sync::atomic::{AtomicU64, Ordering};
 use tracing::instrument;
 
 /// Largest access token accepted, in bytes. Real tokens are well under 4 KiB.
@@ -103,6 +104,8 @@ pub struct AccessTokenVerifier {
     require_access_token_type: bool,
     claim_namespace: Option<String>,
     verified: VerifiedTokenCache,
+    /// Tokens answered from `verified`, for tests and metrics.
+    cache_hits: AtomicU64,
 }
 
 /// The claims as decoded: the typed ones, and the rest for namespaced step-up claims.
@@ -125,6 +128,7 @@ impl AccessTokenVerifier {
             require_access_token_type: true,
             claim_namespace: None,
             verified: VerifiedTokenCache::new(DEFAULT_CAPACITY),
+            cache_hits: AtomicU64::new(0),
         }
     }
 
@@ -138,6 +142,11 @@ impl AccessTokenVerifier {
     /// Number of verified tokens held in the cache.
     pub fn cached_tokens(&self) -> usize {
         self.verified.len()
+    }
+
+    /// Number of `verify` calls answered from the cache since the verifier was built.
+    pub fn cache_hits(&self) -> u64 {
+        self.cache_hits.load(Ordering::Relaxed)
     }
 
     /// Also reads `acr`, `amr` and `auth_time` from claims named `{namespace}acr` and so on,
@@ -178,6 +187,7 @@ impl AccessTokenVerifier {
         let key_generation = self.keys.generation();
         let now = i64::try_from(jsonwebtoken::get_current_timestamp()).unwrap_or(i64::MAX);
         if let Some(claims) = self.verified.get(&digest, key_generation, now) {
+            self.cache_hits.fetch_add(1, Ordering::Relaxed);
             return Ok(claims);
         }
 
