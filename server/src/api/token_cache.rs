@@ -33,7 +33,7 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::{PoisonError, RwLock};
 
-/// Default number of tokens kept. An entry holds the claims the API reads (`sub`, `acr`,
+/// Default number of tokens kept. An entry keeps the claims the API reads (`sub`, `acr`,
 /// `amr`): a few hundred bytes for usual tokens, at most about 8 KiB for one at
 /// [`super::verifier::MAX_TOKEN_BYTES`].
 pub const DEFAULT_CAPACITY: usize = 10_000;

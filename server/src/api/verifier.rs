@@ -104,7 +104,7 @@ pub struct AccessTokenVerifier {
     require_access_token_type: bool,
     claim_namespace: Option<String>,
     verified: VerifiedTokenCache,
-    /// Tokens answered from `verified`, for tests and metrics.
+    /// Number of `verify` calls served from `verified`, for tests and metrics.
     cache_hits: AtomicU64,
 }
 
@@ -144,7 +144,7 @@ impl AccessTokenVerifier {
         self.verified.len()
     }
 
-    /// Number of `verify` calls answered from the cache since the verifier was built.
+    /// Number of `verify` calls served from the cache since the verifier was built.
     pub fn cache_hits(&self) -> u64 {
         self.cache_hits.load(Ordering::Relaxed)
     }
