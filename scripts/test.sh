@@ -13,8 +13,8 @@ cd "$repo_root"
 # none to reuse, and a disk that fills ends the run. Set CARGO_INCREMENTAL=1 to keep them.
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
-# Each step prints the free space beside the build folder, so a run that stops for disk
-# says where it was.
+# Each step prints the free space beside the build folder, so the log of a run that stops
+# for lack of disk shows the step where it stopped.
 step() {
   local free
   free="$(df -h --output=avail "$repo_root" 2>/dev/null | tail -n 1 | tr -d ' ')"

@@ -55,8 +55,8 @@ pub enum JwksError {
 pub struct JwksCache {
     source: KeySource,
     keys: RwLock<Arc<Vec<CachedKey>>>,
-    /// Counts the changes of the key set, so that what was verified under an older one can
-    /// be told apart. Raised after `keys` is replaced.
+    /// Number of changes of the key set, so that results verified under an older one can be
+    /// recognised. It is raised after `keys` is replaced.
     generation: AtomicU64,
     /// SHA-256 of the JWKS document behind `keys`: a refetch that returns the same
     /// document is not a change.
@@ -113,9 +113,9 @@ impl JwksCache {
         }
     }
 
-    /// The current generation of the key set: 0 for the first one, raised each time a
-    /// refetch brings a different document. Read it before [`Self::find`]: a token that
-    /// verifies was then checked against keys of this generation or a newer one.
+    /// Returns the current generation of the key set: 0 for the first one, raised each time
+    /// a refetch brings a different document. Callers read it before [`Self::find`], so a
+    /// token that then verifies was checked against keys of this generation or a newer one.
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)
     }

@@ -115,6 +115,8 @@ impl VerifiedTokenCache {
             entries.key_generation = key_generation;
             entries.by_digest.clear();
         }
+        // NOTE: a client with more live tokens than `capacity` empties the cache again and
+        // again. That costs full verifications, never a wrong result.
         if entries.by_digest.len() >= self.capacity && !entries.by_digest.contains_key(&digest) {
             entries.by_digest.retain(|_, entry| now < entry.claims.exp);
             if entries.by_digest.len() >= self.capacity {
