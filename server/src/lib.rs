@@ -18,12 +18,14 @@ use api::ApiState;
 use app::guard::ProviderFacts;
 use app::{shell, App};
 use axum::extract::FromRef;
+use axum::http::Request;
 use axum::routing::get;
 use axum::{middleware, Router};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use oidc::OidcState;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -84,7 +86,67 @@ impl FromRef<AppState> for OidcState {
 }
 
 /// Assembles the whole application.
-pub fn router<Store: SessionStore + Clone>(state: AppState, session_store: Store) -> Router {
+pub fn router<Store: SessionStore + Clone>(state: AppState, session_store: Store) -> AppService {
+    AppService {
+        bearer_api: bearer_api_router(state.clone()),
+        full: full_router(state, session_store),
+    }
+}
+
+/// The whole application as one service, in front of two routers.
+///
+/// A call to `/api/*` with a `Bearer` token (see [`protection::is_bearer_api_call`]) goes
+/// to a router without the session, same-origin and sign-in-rate layers. The caller
+/// extractor never reads the cookie when an `Authorization` header is present, so those
+/// layers do nothing for such a call, yet they cost more than the API itself.
+/// Every other request, and a bearer call whose headers are over
+/// [`protection::MAX_HEADER_BYTES`], goes through the full stack, which answers the latter
+/// with `431`.
+#[derive(Clone)]
+pub struct AppService {
+    bearer_api: Router,
+    full: Router,
+}
+
+impl<B> tower::Service<Request<B>> for AppService
+where
+    B: axum::body::HttpBody<Data = axum::body::Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    type Response = axum::response::Response;
+    type Error = std::convert::Infallible;
+    type Future = axum::routing::future::RouteFuture<std::convert::Infallible>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        // Both routers are always ready.
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let headers = request.headers();
+        if protection::is_bearer_api_call(request.uri(), headers)
+            && protection::header_bytes(request.uri(), headers) <= protection::MAX_HEADER_BYTES
+        {
+            self.bearer_api.call(request)
+        } else {
+            self.full.call(request)
+        }
+    }
+}
+
+/// Builds the `/api/*` routes for callers with a bearer token, with the body limit, JSON
+/// error bodies, compression, security headers and request span of [`full_router`].
+fn bearer_api_router(state: AppState) -> Router {
+    api::router()
+        .layer(RequestBodyLimitLayer::new(MAX_REQUEST_BODY_BYTES))
+        .layer(protection::json_api_errors())
+        .layer(CompressionLayer::new())
+        .layer(protection::security_headers())
+        .layer(trace_layer())
+        .with_state(state)
+}
+
+fn full_router<Store: SessionStore + Clone>(state: AppState, session_store: Store) -> Router {
     let policy = state.oidc.policy.clone();
     let provider_facts = ProviderFacts {
         acr_values_supported: state.oidc.provider.acr_values_supported.clone(),
@@ -140,16 +202,24 @@ pub fn router<Store: SessionStore + Clone>(state: AppState, session_store: Store
         .layer(middleware::from_fn(protection::json_framework_errors))
         .layer(CompressionLayer::new())
         .layer(protection::security_headers())
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(request_span)
-                .on_response(
-                    DefaultOnResponse::new()
-                        .level(Level::INFO)
-                        .latency_unit(LatencyUnit::Millis),
-                ),
-        )
+        .layer(trace_layer())
         .with_state(state)
+}
+
+/// Logs one span per request and its response at `info`.
+fn trace_layer() -> TraceLayer<
+    tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>,
+    fn(&axum::http::Request<axum::body::Body>) -> tracing::Span,
+    tower_http::trace::DefaultOnRequest,
+    DefaultOnResponse,
+> {
+    TraceLayer::new_for_http()
+        .make_span_with(request_span as fn(&axum::http::Request<axum::body::Body>) -> tracing::Span)
+        .on_response(
+            DefaultOnResponse::new()
+                .level(Level::INFO)
+                .latency_unit(LatencyUnit::Millis),
+        )
 }
 
 /// Returns the app's routes, generated once per process and reused by every later router.
@@ -169,14 +239,12 @@ fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
 
 /// Opens the span of one request with its method and path. The query string is left out:
 /// on `/auth/callback` it carries the authorization code and `state`.
-fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    // The route is borrowed, not copied: the fields are read only when the span is enabled.
     let route = request
         .extensions()
         .get::<axum::extract::MatchedPath>()
-        .map_or_else(
-            || request.uri().path().to_owned(),
-            |matched| matched.as_str().to_owned(),
-        );
+        .map_or_else(|| request.uri().path(), axum::extract::MatchedPath::as_str);
     tracing::info_span!("request", http.method = %request.method(), http.route = %route)
 }
 

@@ -4,7 +4,7 @@
 use crate::api::origin::is_safe_cookie_request;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -33,13 +33,9 @@ const MAX_TRACKED_CLIENTS: usize = 10_000;
 /// the cookie off cross-site `POST`s in current browsers; this check also covers same-site
 /// attackers and older browsers.
 fn check_same_origin(parts: &Parts, public_origin: &str) -> Option<Response> {
-    let bearer_api_call = parts.uri.path().starts_with("/api/")
-        && parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .is_some_and(|value| value.len() > 7 && value[..7].eq_ignore_ascii_case("bearer "));
-    if !bearer_api_call && !is_safe_cookie_request(parts, public_origin) {
+    if !is_bearer_api_call(&parts.uri, &parts.headers)
+        && !is_safe_cookie_request(parts, public_origin)
+    {
         tracing::warn!(http.method = %parts.method, http.path = %parts.uri.path(), "cross-site request rejected; possibly suspicious");
         return Some(error_response(
             StatusCode::FORBIDDEN,
@@ -48,6 +44,20 @@ fn check_same_origin(parts: &Parts, public_origin: &str) -> Option<Response> {
         ));
     }
     None
+}
+
+/// Tells whether a request is a call to `/api/` that authenticates with a `Bearer` token
+/// (RFC 6750 §2.1) rather than the session cookie.
+///
+/// The API's caller extractor reads the `Authorization` header first and never falls back
+/// to the cookie when the header is present, so such a request carries no ambient
+/// credential for a cross-site page to borrow.
+pub fn is_bearer_api_call(uri: &Uri, headers: &HeaderMap) -> bool {
+    uri.path().starts_with("/api/")
+        && headers.get(header::AUTHORIZATION).is_some_and(|value| {
+            let value = value.as_bytes();
+            value.len() > 7 && value[..7].eq_ignore_ascii_case(b"bearer ")
+        })
 }
 
 /// Adds headers that keep pages out of frames and caches: `X-Frame-Options: DENY` and
@@ -89,30 +99,39 @@ pub async fn json_framework_errors(request: Request, next: Next) -> Response {
     let path = request.uri().path();
     let machine_route = path.starts_with("/api/") || path.starts_with("/rpc/");
     let response = next.run(request).await;
-    let is_json = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|value| value.as_bytes().starts_with(b"application/json"));
-    if !machine_route || is_json {
+    if !machine_route {
+        return response;
+    }
+    // server_fn returns 500 with `Args|…` library text for arguments it cannot decode.
+    if response.status() == StatusCode::INTERNAL_SERVER_ERROR && !is_json(&response) {
+        let (parts, body) = response.into_parts();
+        let bytes = axum::body::to_bytes(body, 64 * 1024)
+            .await
+            .unwrap_or_default();
+        if bytes.starts_with(b"Args|") {
+            tracing::debug!("server function called with invalid arguments");
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "The request's arguments are invalid.",
+            );
+        }
+        return Response::from_parts(parts, axum::body::Body::from(bytes));
+    }
+    json_error_bodies(response)
+}
+
+/// Returns the part of [`json_framework_errors`] that needs no request, as a
+/// `MapResponseLayer` for a router that serves only `/api/` routes.
+pub fn json_api_errors() -> MapResponseLayer<fn(Response) -> Response> {
+    MapResponseLayer::new(json_error_bodies as fn(Response) -> Response)
+}
+
+fn json_error_bodies(response: Response) -> Response {
+    if is_json(&response) {
         return response;
     }
     match response.status() {
-        // server_fn returns 500 with `Args|…` library text for arguments it cannot decode.
-        StatusCode::INTERNAL_SERVER_ERROR if machine_route => {
-            let (parts, body) = response.into_parts();
-            let bytes = axum::body::to_bytes(body, 64 * 1024)
-                .await
-                .unwrap_or_default();
-            if bytes.starts_with(b"Args|") {
-                tracing::debug!("server function called with invalid arguments");
-                return error_response(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_request",
-                    "The request's arguments are invalid.",
-                );
-            }
-            Response::from_parts(parts, axum::body::Body::from(bytes))
-        }
         StatusCode::NOT_FOUND => {
             error_response(StatusCode::NOT_FOUND, "not_found", "No such API route.")
         }
@@ -137,19 +156,20 @@ pub async fn json_framework_errors(request: Request, next: Next) -> Response {
     }
 }
 
+fn is_json(response: &Response) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"application/json"))
+}
+
 /// Returns `431` when the request's headers add up to more than [`MAX_HEADER_BYTES`].
 ///
 /// On `/api/` routes `Authorization` is left out of the sum: the resource server rejects an
 /// oversized token itself, with the `401 invalid_token` challenge RFC 6750 §3.1 requires,
 /// after a length check that costs nothing.
 fn check_header_size(parts: &Parts) -> Option<Response> {
-    let api_route = parts.uri.path().starts_with("/api/");
-    let total: usize = parts
-        .headers
-        .iter()
-        .filter(|(name, _)| !(api_route && *name == header::AUTHORIZATION))
-        .map(|(name, value)| name.as_str().len() + value.len())
-        .sum();
+    let total = header_bytes(&parts.uri, &parts.headers);
     if total > MAX_HEADER_BYTES {
         tracing::info!(http.header_bytes = total, "request headers too large");
         return Some(error_response(
@@ -159,6 +179,17 @@ fn check_header_size(parts: &Parts) -> Option<Response> {
         ));
     }
     None
+}
+
+/// Adds up the lengths of the request's header names and values, leaving out
+/// `Authorization` on `/api/` routes (see [`check_header_size`]).
+pub fn header_bytes(uri: &Uri, headers: &HeaderMap) -> usize {
+    let api_route = uri.path().starts_with("/api/");
+    headers
+        .iter()
+        .filter(|(name, _)| !(api_route && *name == header::AUTHORIZATION))
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum()
 }
 
 /// A fixed-window counter of sign-in starts per client address.

@@ -92,7 +92,9 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     // Peer addresses feed the sign-in rate limit.
     axum::serve(
         listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
+            std::net::SocketAddr,
+        >(app),
     )
     .with_graceful_shutdown(shutdown_signal())
     .await

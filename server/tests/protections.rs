@@ -1,12 +1,13 @@
 //! Router tests for the request-level defences: CSRF on cookie requests, header size, the
-//! sign-in rate limit, and the health endpoints.
+//! sign-in rate limit, the health endpoints, and the same defences on the shorter path that
+//! bearer-token API calls take.
 
 mod support;
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use support::provider::TestProvider;
-use support::Harness;
+use support::{tokens, Harness, Reply};
 
 #[tokio::test]
 async fn cross_site_posts_with_cookie_are_refused() {
@@ -216,4 +217,184 @@ async fn callback_from_another_issuer_is_refused() {
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert!(reply.has_test_id("auth-error"));
     harness.assert_signed_out(&login.cookie).await;
+}
+
+/// Sends `request` with `authorization` added.
+async fn send_with(
+    harness: &Harness,
+    request: axum::http::request::Builder,
+    body: Body,
+    authorization: &str,
+) -> Reply {
+    let request = request
+        .header(header::AUTHORIZATION, authorization)
+        .body(body)
+        .expect("request builds");
+    harness.send(request).await
+}
+
+fn assert_security_headers(reply: &Reply, case: &str) {
+    for name in [
+        "x-frame-options",
+        "x-content-type-options",
+        "referrer-policy",
+        "content-security-policy",
+    ] {
+        assert!(reply.headers.contains_key(name), "{case}: no {name}");
+    }
+    assert_eq!(
+        reply
+            .headers
+            .get(header::CACHE_CONTROL)
+            .map(|value| value.as_bytes()),
+        Some(&b"no-store"[..]),
+        "{case}"
+    );
+}
+
+/// Bearer calls to `/api/*` skip the session and same-origin layers (`server::AppService`);
+/// the body limit, the JSON error bodies, compression, the security headers and the
+/// header cap apply to them as to every other request.
+#[tokio::test]
+async fn bearer_api_calls_keep_the_other_defences() {
+    let harness = Harness::start().await;
+    let bearer = format!("Bearer {}", tokens::access_token(&harness.provider.issuer));
+
+    let ok = harness
+        .get_with_authorization("/api/messages", &bearer)
+        .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    assert_security_headers(&ok, "200");
+    assert!(ok.session_cookie().is_none(), "a bearer call got a session");
+
+    let not_found = harness.get_with_authorization("/api/nope", &bearer).await;
+    assert_eq!(not_found.status, StatusCode::NOT_FOUND);
+    assert!(
+        not_found.body.contains(r#""error":"not_found""#),
+        "{}",
+        not_found.body
+    );
+    assert_security_headers(&not_found, "404");
+
+    let put = send_with(
+        &harness,
+        Request::put("/api/transfers"),
+        Body::empty(),
+        &bearer,
+    )
+    .await;
+    assert_eq!(put.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(
+        put.body.contains(r#""error":"method_not_allowed""#),
+        "{}",
+        put.body
+    );
+    assert!(put.headers.contains_key(header::ALLOW), "{:?}", put.headers);
+
+    let oversized = send_with(
+        &harness,
+        Request::post("/api/transfers")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("idempotency-key", "big"),
+        Body::from("x".repeat(70 * 1024)),
+        &bearer,
+    )
+    .await;
+    assert_eq!(oversized.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(
+        oversized.body.contains(r#""error":"payload_too_large""#),
+        "{}",
+        oversized.body
+    );
+
+    let big_headers = send_with(
+        &harness,
+        Request::get("/api/messages").header("x-padding", "a".repeat(17 * 1024)),
+        Body::empty(),
+        &bearer,
+    )
+    .await;
+    assert_eq!(
+        big_headers.status,
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
+    );
+
+    let compressed = send_with(
+        &harness,
+        Request::get("/api/messages").header(header::ACCEPT_ENCODING, "gzip"),
+        Body::empty(),
+        &bearer,
+    )
+    .await;
+    assert_eq!(compressed.status, StatusCode::OK);
+    assert_eq!(
+        compressed
+            .headers
+            .get(header::CONTENT_ENCODING)
+            .map(|value| value.as_bytes()),
+        Some(&b"gzip"[..])
+    );
+}
+
+/// With an `Authorization` header the session cookie plays no part, so a good session
+/// does not rescue a bad token. A cross-site call with a good token is judged on the
+/// token alone, because a browser never adds that header to a cross-site request itself.
+#[tokio::test]
+async fn bearer_api_calls_ignore_the_session() {
+    let harness = Harness::start().await;
+    let (_, _, cookie) = harness.sign_in("return_to=/").await;
+    let good = format!("Bearer {}", tokens::access_token(&harness.provider.issuer));
+
+    for authorization in ["Bearer not-a-token", "bearer not-a-token"] {
+        let reply = send_with(
+            &harness,
+            Request::get("/api/messages").header(header::COOKIE, &cookie),
+            Body::empty(),
+            authorization,
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{authorization}");
+        assert!(
+            reply
+                .www_authenticate()
+                .is_some_and(|value| value.contains("invalid_token")),
+            "{authorization}: {:?}",
+            reply.www_authenticate()
+        );
+    }
+
+    let cross_site = send_with(
+        &harness,
+        Request::post("/api/transfers")
+            .header(header::COOKIE, &cookie)
+            .header(header::ORIGIN, "https://evil.example")
+            .header("sec-fetch-site", "cross-site")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("idempotency-key", "bearer-1"),
+        Body::from(r#"{"to":"acct-9","amount":5}"#),
+        &good,
+    )
+    .await;
+    assert_eq!(
+        cross_site.status,
+        StatusCode::CREATED,
+        "{}",
+        cross_site.body
+    );
+    assert!(cross_site.session_cookie().is_none());
+
+    // Another scheme takes the full path, where the cookie rule applies.
+    let basic = send_with(
+        &harness,
+        Request::post("/api/transfers")
+            .header(header::COOKIE, &cookie)
+            .header(header::ORIGIN, "https://evil.example")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("idempotency-key", "basic-1"),
+        Body::from(r#"{"to":"acct-9","amount":5}"#),
+        "Basic dXNlcjpwYXNz",
+    )
+    .await;
+    assert_eq!(basic.status, StatusCode::FORBIDDEN, "{}", basic.body);
+    harness.assert_signed_in(&cookie).await;
 }

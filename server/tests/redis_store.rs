@@ -13,7 +13,6 @@ mod support;
 use app::session::{AUTH_STATE_KEY, AUTH_STATE_VERSION};
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use axum::Router;
 use serde_json::{json, Value};
 use server::session::{open_redis_store, SESSION_IDLE_TIMEOUT};
 use support::logs::LogCapture;
@@ -37,7 +36,7 @@ const STEP_UP: &str = "return_to=%2Fprofile&acr_values=urn%3Aokta%3Aloa%3A2fa%3A
 /// One server instance: a router with its own state and its own Redis connection pool.
 struct Instance {
     name: &'static str,
-    app: Router,
+    app: server::AppService,
 }
 
 impl Instance {

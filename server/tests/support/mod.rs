@@ -18,7 +18,6 @@ pub mod tokens;
 
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Request, StatusCode};
-use axum::Router;
 use http_body_util::BodyExt;
 use logs::LogCapture;
 use provider::TestProvider;
@@ -138,7 +137,7 @@ impl Login {
 
 pub struct Harness {
     pub provider: TestProvider,
-    pub app: Router,
+    pub app: server::AppService,
     pub logs: LogCapture,
     /// The router's session store, for checking what the server keeps.
     pub store: MemoryStore,
@@ -304,7 +303,7 @@ impl Harness {
 }
 
 /// Sends `request` to `app` and reads the whole response.
-pub async fn send_to(app: &Router, request: Request<Body>) -> Reply {
+pub async fn send_to(app: &server::AppService, request: Request<Body>) -> Reply {
     let response = app
         .clone()
         .oneshot(request)
