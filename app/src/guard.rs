@@ -106,30 +106,60 @@ pub(crate) use ssr::unix_now;
 
 /// Sends the browser to `url` with a full page load.
 ///
-/// During server-side rendering this turns the page's response into a `302`. That works
-/// because pages read the guard through a blocking resource, so headers are still unsent.
-/// In the browser it assigns `window.location`.
+/// During server-side rendering this turns the page's response into a `302`, which works
+/// only while the headers are unsent (see [`Redirect`]). In the browser it assigns
+/// `window.location`.
 pub fn start_redirect(url: &str) {
+    Redirect::capture().to(url);
+}
+
+/// A handle on the response a redirect is written to, taken from the reactive context
+/// while that context is available.
+///
+/// A server render reads the response's status and headers once, when its first chunk is
+/// ready. A blocking resource holds that chunk back until its future ends, so a redirect
+/// set inside that future always lands in the headers. Set later, from the view that shows
+/// the result, it raced the first chunk. The context is gone inside the future, hence the
+/// capture beforehand.
+#[derive(Clone, Default)]
+pub struct Redirect {
     #[cfg(feature = "ssr")]
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        match http::HeaderValue::from_str(url) {
-            Ok(location) => {
-                response.set_status(http::StatusCode::FOUND);
-                response.insert_header(http::header::LOCATION, location);
-            }
-            Err(_) => tracing::error!("redirect target is not a valid header value"),
+    response: Option<leptos_axum::ResponseOptions>,
+}
+
+impl Redirect {
+    /// Takes the current response's options, on the server; nothing in the browser.
+    pub fn capture() -> Self {
+        Self {
+            #[cfg(feature = "ssr")]
+            response: use_context::<leptos_axum::ResponseOptions>(),
         }
     }
 
-    #[cfg(feature = "hydrate")]
-    if let Some(window) = web_sys::window() {
-        // NOTE: a failed assignment leaves the "Redirecting" message and its link on
-        // screen, which the user can follow by hand.
-        let _ = window.location().assign(url);
-    }
+    /// Sends the browser to `url`: a `302` with `Location` on the server, a page load in
+    /// the browser.
+    pub fn to(&self, url: &str) {
+        #[cfg(feature = "ssr")]
+        if let Some(response) = &self.response {
+            match http::HeaderValue::from_str(url) {
+                Ok(location) => {
+                    response.set_status(http::StatusCode::FOUND);
+                    response.insert_header(http::header::LOCATION, location);
+                }
+                Err(_) => tracing::error!("redirect target is not a valid header value"),
+            }
+        }
 
-    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
-    let _ = url;
+        #[cfg(feature = "hydrate")]
+        if let Some(window) = web_sys::window() {
+            // NOTE: a failed assignment leaves the "Redirecting" message and its link on
+            // screen, which the user can follow by hand.
+            let _ = window.location().assign(url);
+        }
+
+        #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+        let _ = url;
+    }
 }
 
 #[cfg(feature = "ssr")]

@@ -495,3 +495,28 @@ async fn guard_redirect_view_carries_refresh() {
         assert!(reply.body.contains(&refresh), "{page}: {}", reply.body);
     }
 }
+
+/// Many guarded renders at once, as a browser suite under load produces: each one must
+/// still answer `302`, never the redirect view with `200`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guard_redirects_under_concurrency() {
+    let harness = std::sync::Arc::new(Harness::start().await);
+    let mut tasks = tokio::task::JoinSet::new();
+    for index in 0..400 {
+        let harness = std::sync::Arc::clone(&harness);
+        let page = ["/profile", "/messages", "/transfers", "/security"][index % 4];
+        tasks.spawn(async move { (page, harness.get(page, None).await) });
+    }
+    let mut wrong = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        let (page, reply) = joined.expect("the request task ends");
+        if reply.status != StatusCode::FOUND || reply.location().is_none() {
+            wrong.push(format!("{page}: {}", reply.status));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} of 400 not redirected: {wrong:?}",
+        wrong.len()
+    );
+}

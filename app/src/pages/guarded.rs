@@ -1,4 +1,4 @@
-use crate::guard::{check_route_access, start_redirect, GuardedRoute, RouteAccess, Viewer};
+use crate::guard::{check_route_access, GuardedRoute, Redirect, RouteAccess, Viewer};
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 use std::sync::Arc;
@@ -6,9 +6,10 @@ use std::sync::Arc;
 /// Renders `children` once the server's route guard grants `route`, and otherwise sends
 /// the browser to sign in or step up, coming back to the current path and query.
 ///
-/// The guard is read through a blocking resource, so the server can still respond with a
-/// `302`. Pages are not islands and links are plain page loads, so the check runs on the
-/// server for every page view.
+/// The guard is read through a blocking resource, and a refusal sets the `302` inside the
+/// resource's future, before the response's headers are read (see [`Redirect`]). Pages are
+/// not islands and links are plain page loads, so the check runs on the server for every
+/// page view.
 #[component]
 pub fn Guarded<F, V>(route: GuardedRoute, children: F) -> impl IntoView
 where
@@ -19,7 +20,18 @@ where
     let location = use_location();
     let return_to = move || super::path_and_query(location.pathname.get(), &location.search.get());
     let access = Resource::new_blocking(return_to, move |return_to| {
-        check_route_access(route, return_to)
+        let redirect = Redirect::capture();
+        async move {
+            let access = check_route_access(route, return_to).await;
+            if let Ok(
+                RouteAccess::SignInRequired { login_url }
+                | RouteAccess::StepUpRequired { login_url, .. },
+            ) = &access
+            {
+                redirect.to(login_url);
+            }
+            access
+        }
     });
 
     view! {
@@ -30,12 +42,10 @@ where
                     match access.await {
                         Ok(RouteAccess::Granted(viewer)) => children(viewer).into_any(),
                         Ok(RouteAccess::SignInRequired { login_url }) => {
-                            start_redirect(&login_url);
                             view! { <Redirecting url=login_url reason="Please sign in to see this page.".to_owned()/> }
                                 .into_any()
                         }
                         Ok(RouteAccess::StepUpRequired { login_url, reason }) => {
-                            start_redirect(&login_url);
                             view! { <Redirecting url=login_url reason/> }.into_any()
                         }
                         Err(_) => {
@@ -55,10 +65,9 @@ where
 
 /// Shown while the browser leaves for sign-in, with a link in case it does not.
 ///
-/// The guard normally turns the response into a `302`, but a response whose headers are
-/// already on their way keeps its `200`, and the guard does not run in the browser (pages
-/// are not islands). The `refresh` then sends the browser on without JavaScript; browsers
-/// honour it in the body too.
+/// The guard turns the response into a `302` and this view becomes its body. If a
+/// response ever keeps its `200` (say a proxy rewrites redirects), the `refresh` sends the
+/// browser on without JavaScript. Browsers honour it in the body too. The guard does not run in the browser: pages are not islands.
 #[component]
 fn Redirecting(url: String, reason: String) -> impl IntoView {
     let refresh = format!("0;url={url}");
