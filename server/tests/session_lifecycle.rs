@@ -497,7 +497,7 @@ async fn guard_redirect_view_carries_refresh() {
 }
 
 /// Many guarded renders at once, as a browser suite under load produces: each one must
-/// still answer `302`, never the redirect view with `200`.
+/// still respond with `302`, never the redirect view with `200`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn guard_redirects_under_concurrency() {
     let harness = std::sync::Arc::new(Harness::start().await);

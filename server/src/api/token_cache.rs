@@ -22,8 +22,9 @@
 //! 5. Only the token's own verification is cached. The policy decision (`acr` and
 //!    `max_age` against `auth_time`, RFC 9470 §3) and the request checks run every time.
 //! 6. At most `capacity` entries are kept. When the cache is full, expired entries are
-//!    dropped, and if it is still full it is emptied, which costs full verifications but
-//!    never a wrong result.
+//!    dropped, and if it is still full an eighth of it goes, in hash order. Digests are
+//!    SHA-256 outputs, so no client picks which. A dropped token costs one more full
+//!    verification, never a wrong result.
 //!
 //! The cache does not change revocation: a JWT access token is verified locally, without
 //! asking the provider, whether it is cached or not, and stays valid until `exp`.
@@ -115,12 +116,19 @@ impl VerifiedTokenCache {
             entries.key_generation = key_generation;
             entries.by_digest.clear();
         }
-        // NOTE: a client with more live tokens than `capacity` empties the cache again and
-        // again. That costs full verifications, never a wrong result.
         if entries.by_digest.len() >= self.capacity && !entries.by_digest.contains_key(&digest) {
             entries.by_digest.retain(|_, entry| now < entry.claims.exp);
-            if entries.by_digest.len() >= self.capacity {
-                entries.by_digest.clear();
+            // Dropping an eighth at once makes the scan above happen once per eighth of the
+            // capacity, not on every store, and keeps most hot tokens when live tokens
+            // outnumber the capacity.
+            let keep = self.capacity - self.capacity.div_ceil(8);
+            let excess = entries.by_digest.len().saturating_sub(keep);
+            if excess > 0 {
+                let dropped: Vec<TokenDigest> =
+                    entries.by_digest.keys().take(excess).copied().collect();
+                for digest in &dropped {
+                    entries.by_digest.remove(digest);
+                }
             }
         }
         entries.by_digest.insert(
@@ -233,9 +241,9 @@ mod tests {
             );
         }
         assert_eq!(cache.len(), 3);
-        // Full of live tokens: the fourth empties the cache and is stored alone.
+        // Full of live tokens: the fourth drops one (an eighth of 3, rounded up).
         cache.insert(TokenDigest::of("t3"), claims("u", NOW + 300), 0, NOW);
-        assert_eq!(cache.len(), 1);
+        assert_eq!(cache.len(), 3);
         assert!(cache.get(&TokenDigest::of("t3"), 0, NOW).is_some());
         for index in 0..1_000 {
             cache.insert(
@@ -246,6 +254,26 @@ mod tests {
             );
             assert!(cache.len() <= 3);
         }
+    }
+
+    #[test]
+    fn full_cache_keeps_most_live_tokens() {
+        let cache = VerifiedTokenCache::new(800);
+        let digests: Vec<TokenDigest> = (0..800)
+            .map(|index| TokenDigest::of(&format!("t{index}")))
+            .collect();
+        for digest in &digests {
+            cache.insert(*digest, claims("u", NOW + 300), 0, NOW);
+        }
+        cache.insert(TokenDigest::of("one more"), claims("u", NOW + 300), 0, NOW);
+
+        assert_eq!(cache.len(), 701);
+        let kept = digests
+            .iter()
+            .filter(|digest| cache.get(digest, 0, NOW).is_some())
+            .count();
+        assert_eq!(kept, 700);
+        assert!(cache.get(&TokenDigest::of("one more"), 0, NOW).is_some());
     }
 
     #[test]
