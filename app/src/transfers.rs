@@ -109,6 +109,21 @@ impl TransferRequest {
         }
         Ok(())
     }
+
+    /// Encodes the request as the JSON body of `POST /api/transfers`, with the amount
+    /// written from whole cents (`12.50`), as the user typed it.
+    ///
+    /// serde_json writes an `f64` with the shortest digits that read back to the same
+    /// float, so `1.14`, parsed as `1 + 14 / 100`, went out as `1.1400000000000001`.
+    /// Writing from cents also keeps serde_json's float writer out of the browser's wasm.
+    /// Returns `None` only if serde_json fails to write a string.
+    pub fn to_json_body(&self) -> Option<String> {
+        let to = serde_json::to_string(&self.to).ok()?;
+        Some(format!(
+            r#"{{"to":{to},"amount":{}}}"#,
+            format_amount(self.amount)
+        ))
+    }
 }
 
 /// Returns whether an idempotency key is well formed: 1 to 64 characters of `[A-Za-z0-9_-]`.
@@ -262,6 +277,28 @@ mod tests {
         assert_eq!(format_amount(1_000_000.0), "1000000.00");
         assert_eq!(format_amount(-2.5), "-2.50");
         assert_eq!(format_amount(f64::NAN), "0.00");
+    }
+
+    #[test]
+    fn json_body_reads_back_to_same_request() {
+        for (to, text) in [
+            ("acct-9", "1.14"),
+            ("acct_9", "0.01"),
+            ("a", "1500"),
+            ("acct-\"q\"", "999999.99"),
+        ] {
+            let amount = parse_amount(text).expect("the amount parses");
+            let sent = request(to, amount);
+            let body = sent.to_json_body().expect("the body encodes");
+            let read: TransferRequest = serde_json::from_str(&body).expect("the body is JSON");
+
+            assert_eq!(read.to, to, "{body}");
+            assert_eq!(format_amount(read.amount), format_amount(amount), "{body}");
+            assert!(
+                body.ends_with(&format!(r#""amount":{}}}"#, format_amount(amount))),
+                "{body}"
+            );
+        }
     }
 
     #[test]

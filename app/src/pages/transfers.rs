@@ -215,7 +215,7 @@ mod browser {
         request: TransferRequest,
         idempotency_key: Option<String>,
     ) {
-        let Ok(body) = serde_json::to_string(&request) else {
+        let Some(body) = request.to_json_body() else {
             state
                 .status
                 .set(Some(Err("The transfer could not be encoded.".to_owned())));
