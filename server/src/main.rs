@@ -14,6 +14,11 @@ Usage: server [--config FILE] [--check-config]
   --help           print this help
 ";
 
+/// The process's allocator. Under load, glibc's malloc took about a quarter of the server's
+/// time in SSR renders (malloc, free and chunk consolidation); see BENCHMARKS.md.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Exit status for invalid command-line arguments or configuration.
 const EXIT_CONFIG: u8 = 2;
 
