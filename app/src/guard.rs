@@ -113,14 +113,13 @@ pub fn start_redirect(url: &str) {
     Redirect::capture().to(url);
 }
 
-/// A handle on the response a redirect is written to, taken from the reactive context
-/// while that context is available.
+/// A handle on the response a redirect is written to, taken from the reactive context.
 ///
 /// A server render reads the response's status and headers once, when its first chunk is
 /// ready. A blocking resource holds that chunk back until its future ends, so a redirect
-/// set inside that future always lands in the headers. Set later, from the view that shows
-/// the result, it raced the first chunk. The context is gone inside the future, hence the
-/// capture beforehand.
+/// set inside that future always lands in the headers. Set from the view that shows the
+/// result, it depends on when the renderer polls that view, and a browser run under load
+/// once got the redirect view with `200`.
 #[derive(Clone, Default)]
 pub struct Redirect {
     #[cfg(feature = "ssr")]

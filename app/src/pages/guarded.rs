@@ -67,7 +67,8 @@ where
 ///
 /// The guard turns the response into a `302` and this view becomes its body. If a
 /// response ever keeps its `200` (say a proxy rewrites redirects), the `refresh` sends the
-/// browser on without JavaScript. Browsers honour it in the body too. The guard does not run in the browser: pages are not islands.
+/// browser on without JavaScript. Browsers honour it in the body too. The guard does not
+/// run in the browser: pages are not islands.
 #[component]
 fn Redirecting(url: String, reason: String) -> impl IntoView {
     let refresh = format!("0;url={url}");
