@@ -20,9 +20,14 @@
 #    references, raw, gzip and brotli): / has no island, /transfers loads the wasm.
 # 5. Restarts the server with the SQLite session store and prints its resident memory idle
 #    and after BENCH_SESSIONS (default 10000) sign-in starts, each of which stores a session.
+# 6. Writes the results, with the machine, the tool versions and the command line, into
+#    BENCHMARKS.md between its "bench.sh results" markers (BENCH_WRITE=0 leaves it alone).
 #
-# Set BENCH_SKIP_BUILD=1 to use target/release/server as it is. Run `cargo bench -p server`
-# before this script, not between its build and its runs, because it replaces that file.
+# Step 0, before the build, runs the criterion micro benchmarks (`cargo bench`, about 5
+# minutes with their build); BENCH_MICRO=0 skips them. They go first because
+# `cargo bench -p server` writes target/release/server too, without the LEPTOS_* settings
+# that cargo-leptos passes, and the build in step 1 puts the right binary back.
+# Set BENCH_SKIP_BUILD=1 to use target/release/server as it is (and skip step 0).
 # Every server this script starts is stopped on exit.
 set -euo pipefail
 
@@ -49,24 +54,6 @@ if [ "${#missing[@]}" -gt 0 ]; then
   echo "Run ./scripts/setup.sh for the Rust tools, and 'apt-get install -y wrk curl nodejs' for the rest." >&2
   exit 1
 fi
-
-# --- 1. Build ---------------------------------------------------------------------------------
-
-binary=target/release/server
-# Cargo skips what is fresh, so this is quick when nothing changed. It is never skipped on a
-# timestamp check: `cargo bench -p server` writes target/release/server too, without the
-# LEPTOS_* environment that cargo-leptos sets, and possibly before the site it embeds was built.
-if [ "${BENCH_SKIP_BUILD:-0}" = 1 ] && [ -x "$binary" ]; then
-  step "using $binary as it is (BENCH_SKIP_BUILD=1)"
-else
-  step "release build: cargo leptos build --release --precompress"
-  cargo leptos build --release --precompress
-fi
-step "baseline build: cargo build --release -p bench-baseline"
-cargo build --release -p bench-baseline
-baseline_binary=target/release/bench-baseline
-
-# --- 2. Servers and credentials ---------------------------------------------------------------
 
 work_dir="$(mktemp -d "${TMPDIR:-/tmp}/stepup-bench.XXXXXX")"
 mkdir "$work_dir/run" "$work_dir/fetch"
@@ -106,6 +93,84 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+# The Markdown that step 6 writes into BENCHMARKS.md; `report` appends its arguments.
+report_file="$work_dir/report.md"
+report() { printf '%s\n' "$@" >>"$report_file"; }
+
+# Names the setting $1 with its value, for the command line in the report.
+setting() { printf '%s=%s ' "$1" "${!1}"; }
+
+# Prints the first line that command $@ writes (wrk --version exits with 1), or "not found".
+first_line() {
+  local output
+  output="$("$@" 2>&1 | head -n 1)" || true
+  printf '%s' "${output:-not found}"
+}
+
+cpu_model="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null)"
+cpu_sha="$(grep -qw sha_ni /proc/cpuinfo 2>/dev/null && echo "with SHA extensions (sha_ni)" || echo "without SHA extensions")"
+memory_gib="$(awk '/^MemTotal:/ { printf "%.0f", $2 / 1048576 }' /proc/meminfo 2>/dev/null)"
+commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+# BENCHMARKS.md itself does not count: this script rewrites it.
+git diff --quiet HEAD -- . ':!BENCHMARKS.md' 2>/dev/null || commit="$commit with uncommitted changes"
+report "Run of $(date -u +%Y-%m-%d) at commit \`$commit\`, written by \`scripts/bench.sh\`:" "" \
+  "\`\`\`sh" \
+  "$(setting BENCH_ROUNDS)$(setting BENCH_SECONDS)$(setting BENCH_CONNECTIONS)$(setting BENCH_THREADS)$(setting BENCH_SESSIONS)./scripts/bench.sh" \
+  "\`\`\`" "" \
+  "| What | Value |" "| --- | --- |" \
+  "| CPU | ${cpu_model:-unknown}, $(nproc) cores, $cpu_sha |" \
+  "| Memory, kernel | ${memory_gib:-?} GiB, Linux $(uname -r) |" \
+  "| Rust | $(first_line rustc --version), $(first_line cargo leptos --version), wasm-opt $(first_line wasm-opt --version | awk '{ print $3 }') |" \
+  "| Load generator | $(first_line wrk --version | awk '{ print $1, $2 }'), $(first_line curl --version | awk '{ print $1, $2 }') |" \
+  "| Node.js | $(first_line node --version) |" ""
+
+# --- 0. Micro benchmarks ----------------------------------------------------------------------
+
+# Prints the median estimate of criterion benchmark $1 (group/name) in a readable unit.
+criterion_median() {
+  node -e '
+    const file = `target/criterion/${process.argv[1]}/new/estimates.json`;
+    const ns = JSON.parse(require("node:fs").readFileSync(file, "utf8")).median.point_estimate;
+    const text = ns >= 1000 ? `${(ns / 1000).toFixed(2)} µs` : `${ns.toFixed(0)} ns`;
+    process.stdout.write(`${text} | ${Math.round(1e9 / ns).toLocaleString("en-US")}`);
+  ' "$1"
+}
+
+if [ "${BENCH_MICRO:-1}" = 1 ] && [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
+  criterion_args=(--warm-up-time 1 --measurement-time 3)
+  step "micro benchmarks: cargo bench -- ${criterion_args[*]}"
+  cargo bench -p stepup --bench challenge_codec -- "${criterion_args[@]}"
+  cargo bench -p server --bench token_verification -- "${criterion_args[@]}"
+  report "### Micro benchmarks" "" \
+    "criterion, \`${criterion_args[*]}\`, median estimates." "" \
+    "| Benchmark | Time | Per second, one core |" "| --- | ---: | ---: |"
+  for bench in access_token/verify_rs256 access_token/verify_rs256_and_decide \
+    access_token/verify_cached access_token/verify_cached_and_decide access_token/decide_only \
+    challenge/parse_step_up challenge/parse_after_basic challenge/format_step_up; do
+    report "| \`$bench\` | $(criterion_median "$bench") |"
+  done
+  report ""
+fi
+
+# --- 1. Build ---------------------------------------------------------------------------------
+
+binary=target/release/server
+# Cargo skips what is fresh, so this is quick when nothing changed. It is never skipped on a
+# timestamp check: `cargo bench -p server` writes target/release/server too, without the
+# LEPTOS_* environment that cargo-leptos sets, and possibly before the site it embeds was built.
+if [ "${BENCH_SKIP_BUILD:-0}" = 1 ] && [ -x "$binary" ]; then
+  step "using $binary as it is (BENCH_SKIP_BUILD=1)"
+else
+  step "release build: cargo leptos build --release --precompress"
+  cargo leptos build --release --precompress
+fi
+step "baseline build: cargo build --release -p bench-baseline"
+cargo build --release -p bench-baseline
+baseline_binary=target/release/bench-baseline
+
+# --- 2. Servers and credentials ---------------------------------------------------------------
+
 
 # Prints a TCP port of 127.0.0.1 that was free a moment ago.
 free_port() {
@@ -299,23 +364,34 @@ median() {
     }'
 }
 declare -A median_rps
-printf '| case | req/s | p50 ms | p99 ms | unexpected responses (sum) |\n| --- | ---: | ---: | ---: | ---: |\n'
-for name in "${case_names[@]}"; do
-  median_rps[$name]="$(median "$name" 2)"
-  unexpected="$(awk -v name="$name" '$1 == name { sum += $5 } END { print sum + 0 }' "$results")"
-  printf '| %s | %s | %s | %s | %s |\n' "$name" "${median_rps[$name]}" "$(median "$name" 3)" \
-    "$(median "$name" 4)" "$unexpected"
-done
+report "### Load" "" \
+  "wrk \`-t$BENCH_THREADS -c$BENCH_CONNECTIONS -d${BENCH_SECONDS}s --latency\` on 127.0.0.1, medians of $BENCH_ROUNDS rounds." ""
+{
+  printf '| case | req/s | p50 ms | p99 ms | unexpected responses (sum) |\n| --- | ---: | ---: | ---: | ---: |\n'
+  for name in "${case_names[@]}"; do
+    median_rps[$name]="$(median "$name" 2)"
+    unexpected="$(awk -v name="$name" '$1 == name { sum += $5 } END { print sum + 0 }' "$results")"
+    printf '| %s | %s | %s | %s | %s |\n' "$name" "${median_rps[$name]}" "$(median "$name" 3)" \
+      "$(median "$name" 4)" "$unexpected"
+  done
+} | tee -a "$report_file"
 ratio() {
   awk -v top="$1" -v bottom="$2" -v target="$3" -v label="$4" 'BEGIN {
     value = top / bottom
     printf "| %s | %.2f | %.2f | %s |\n", label, value, target, (value >= target ? "met" : "not met")
   }'
 }
-printf '\n| ratio of median req/s | measured | target | result |\n| --- | ---: | ---: | --- |\n'
-ratio "${median_rps[b_api_ok]}" "${median_rps[a_baseline]}" 0.85 "b/a: API 200 / baseline"
-ratio "${median_rps[c_api_challenge]}" "${median_rps[a_baseline]}" 0.85 "c/a: API 401 challenge / baseline"
-ratio "${median_rps[d_ssr_profile]}" "${median_rps[e_ssr_home]}" 0.5 "d/e: SSR /profile signed in / SSR /"
+{
+  printf '\n| ratio of median req/s | measured | target | result |\n| --- | ---: | ---: | --- |\n'
+  ratio "${median_rps[b_api_ok]}" "${median_rps[a_baseline]}" 0.85 "b/a: API 200 / baseline"
+  ratio "${median_rps[c_api_challenge]}" "${median_rps[a_baseline]}" 0.85 "c/a: API 401 challenge / baseline"
+  ratio "${median_rps[d_ssr_profile]}" "${median_rps[e_ssr_home]}" 0.5 "d/e: SSR /profile signed in / SSR /"
+  awk -v rps="${median_rps[b_api_ok]}" 'BEGIN {
+    printf "| b / 3,500 req/s (the NestJS + @okta/jwt-verifier reference, not measured here) | %.1f | 10 | %s |\n",
+      rps / 3500, (rps / 3500 >= 10 ? "met" : "not met")
+  }'
+  echo
+} | tee -a "$report_file"
 
 # --- 4. First-load bytes ----------------------------------------------------------------------
 
@@ -342,21 +418,27 @@ first_load() {
     gzip_size="$(transfer_bytes "$path" gzip)"
     brotli_size="$(transfer_bytes "$path" br)"
     printf '%-40s %10d %10d %10d\n' "$path" "$raw" "$gzip_size" "$brotli_size"
+    report "| \`$page\` | \`${path##*/}\` | $raw | $gzip_size | $brotli_size |"
     total_raw=$((total_raw + raw))
     total_gzip=$((total_gzip + gzip_size))
     total_brotli=$((total_brotli + brotli_size))
   done
   printf '%-40s %10d %10d %10d\n' "total" "$total_raw" "$total_gzip" "$total_brotli"
-  awk -v page="$page" -v bytes="$total_brotli" 'BEGIN {
-    printf "%s: brotli total %.1f KiB against the 112 KiB budget: %s\n\n", page, bytes / 1024,
-      (bytes <= 112 * 1024 ? "met" : "not met")
-  }'
+  local verdict
+  verdict="$(awk -v page="$page" -v bytes="$total_brotli" 'BEGIN {
+    printf "%.1f KiB brotli, budget 112 KiB: %s", bytes / 1024, (bytes <= 112 * 1024 ? "met" : "not met")
+  }')"
+  printf '%s: %s\n\n' "$page" "$verdict"
+  report "| \`$page\` | total ($verdict) | $total_raw | $total_gzip | $total_brotli |"
 }
 
 # `/` has no island and loads only the stylesheet. The transfers page is the largest page
 # with islands: it loads the wasm and its JavaScript too (the messages page loads the same
 # files).
 step "first-load bytes (files under /pkg/ that each page references)"
+report "### First load" "" \
+  "Files under \`/pkg/\` that each page references, in bytes as sent with \`Accept-Encoding\` \`identity\`, \`gzip\` and \`br\`." "" \
+  "| Page | File | Raw | gzip | brotli |" "| --- | --- | ---: | ---: | ---: |"
 first_load / ""
 first_load /transfers "$session_cookie"
 
@@ -398,3 +480,28 @@ if grep -q '"level":"ERROR"' "$work_dir/server.log"; then
 fi
 printf 'RSS idle: %d KiB; after the sign-in starts: %d KiB (+%d KiB)\n' \
   "$idle_kib" "$loaded_kib" $((loaded_kib - idle_kib))
+report "" "### Memory" "" \
+  "Resident set size of the server with the SQLite session store: $((idle_kib / 1024)) MiB idle, $((loaded_kib / 1024)) MiB after $BENCH_SESSIONS sign-in starts (statuses: $statuses; sessions stored: $stored_sessions)."
+
+# --- 6. BENCHMARKS.md ---------------------------------------------------------------------------
+
+if [ "${BENCH_WRITE:-1}" = 1 ]; then
+  step "write the results into BENCHMARKS.md"
+  node - "$report_file" BENCHMARKS.md <<'NODE'
+const fs = require("node:fs");
+const [reportFile, target] = process.argv.slice(2);
+const begin = "<!-- bench.sh results: begin -->";
+const end = "<!-- bench.sh results: end -->";
+const text = fs.readFileSync(target, "utf8");
+const report = fs.readFileSync(reportFile, "utf8").trimEnd();
+const from = text.indexOf(begin);
+const to = text.indexOf(end);
+if (from < 0 || to < from) {
+  console.error(`error: ${target} has no "${begin}" ... "${end}" block to replace; add the two lines, or paste this report:\n`);
+  console.error(report);
+  process.exit(1);
+}
+fs.writeFileSync(target, `${text.slice(0, from + begin.length)}\n${report}\n${text.slice(to)}`);
+NODE
+  echo "BENCHMARKS.md: the block between the bench.sh markers now holds this run"
+fi
