@@ -364,12 +364,14 @@ median() {
     }'
 }
 declare -A median_rps
+for name in "${case_names[@]}"; do
+  median_rps[$name]="$(median "$name" 2)"
+done
 report "### Load" "" \
   "wrk \`-t$BENCH_THREADS -c$BENCH_CONNECTIONS -d${BENCH_SECONDS}s --latency\` on 127.0.0.1, medians of $BENCH_ROUNDS rounds." ""
 {
   printf '| case | req/s | p50 ms | p99 ms | unexpected responses (sum) |\n| --- | ---: | ---: | ---: | ---: |\n'
   for name in "${case_names[@]}"; do
-    median_rps[$name]="$(median "$name" 2)"
     unexpected="$(awk -v name="$name" '$1 == name { sum += $5 } END { print sum + 0 }' "$results")"
     printf '| %s | %s | %s | %s | %s |\n' "$name" "${median_rps[$name]}" "$(median "$name" 3)" \
       "$(median "$name" 4)" "$unexpected"
