@@ -206,13 +206,16 @@ fn full_router<Store: SessionStore + Clone>(state: AppState, session_store: Stor
         .with_state(state)
 }
 
-/// Logs one span per request and its response at `info`.
-fn trace_layer() -> TraceLayer<
+/// The request tracing of both routers, as [`trace_layer`] builds it.
+type RequestTrace = TraceLayer<
     tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>,
     fn(&axum::http::Request<axum::body::Body>) -> tracing::Span,
     tower_http::trace::DefaultOnRequest,
     DefaultOnResponse,
-> {
+>;
+
+/// Logs one span per request and its response at `info`.
+fn trace_layer() -> RequestTrace {
     TraceLayer::new_for_http()
         .make_span_with(request_span as fn(&axum::http::Request<axum::body::Body>) -> tracing::Span)
         .on_response(
