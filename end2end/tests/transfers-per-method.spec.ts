@@ -46,6 +46,9 @@ test('list and small transfer need two factors', async ({ page, request }) => {
   await expect(page.getByTestId('transfer').filter({ hasText: recipient })).toHaveCount(1);
   await expect(page.getByTestId('transfer').filter({ hasText: recipient })).toContainText('250');
   await expect(page.getByTestId('transfer-error')).toHaveCount(0);
+  // The form empties once the transfer is made, so a second click does not send it again.
+  await expect(page.locator('input[name=to]')).toHaveValue('');
+  await expect(page.locator('input[name=amount]')).toHaveValue('');
   expect(authorizationRequests, 'a small transfer needs no further sign-in').toHaveLength(1);
 });
 

@@ -31,6 +31,9 @@ struct PanelState {
     /// Outcome of the last submission: `Ok` for a confirmation, `Err` for an error.
     status: RwSignal<Option<Result<String, String>>>,
     busy: RwSignal<bool>,
+    /// The form's recipient and amount, as typed.
+    to: RwSignal<String>,
+    amount: RwSignal<String>,
 }
 
 /// The form, the list and the pending transfer: an island, hydrated in the browser.
@@ -41,9 +44,10 @@ fn TransfersPanel() -> impl IntoView {
         pending: RwSignal::new(None),
         status: RwSignal::new(None),
         busy: RwSignal::new(false),
+        to: RwSignal::new(String::new()),
+        amount: RwSignal::new(String::new()),
     };
-    let to = RwSignal::new(String::new());
-    let amount = RwSignal::new(String::new());
+    let PanelState { to, amount, .. } = state;
 
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
@@ -209,12 +213,14 @@ mod browser {
     }
 
     /// Sends a transfer. A new transfer gets a fresh idempotency key; a confirmed pending
-    /// transfer reuses its own, so the server runs it at most once.
+    /// transfer reuses its own, so the server runs it at most once. A new transfer that
+    /// the server made empties the form, so a second click does not send it again.
     pub(super) async fn submit(
         state: PanelState,
         request: TransferRequest,
         idempotency_key: Option<String>,
     ) {
+        let from_form = idempotency_key.is_none();
         let Some(body) = request.to_json_body() else {
             state
                 .status
@@ -238,6 +244,10 @@ mod browser {
         match call_api::<Transfer>(api_request, RETURN_TO).await {
             ApiResult::Ok(transfer) => {
                 state.pending.set(Some(PendingTransfer::None));
+                if from_form {
+                    state.to.set(String::new());
+                    state.amount.set(String::new());
+                }
                 state.status.set(Some(Ok(format!(
                     "Sent {} to {}.",
                     format_amount(transfer.amount),
