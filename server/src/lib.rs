@@ -100,7 +100,7 @@ pub fn router<Store: SessionStore + Clone>(state: AppState, session_store: Store
 /// extractor never reads the cookie when an `Authorization` header is present, so those
 /// layers do nothing for such a call, yet they cost more than the API itself.
 /// Every other request, and a bearer call whose headers are over
-/// [`protection::MAX_HEADER_BYTES`], goes through the full stack, which answers the latter
+/// [`protection::MAX_HEADER_BYTES`], goes through the full stack, which rejects the latter
 /// with `431`.
 #[derive(Clone)]
 pub struct AppService {

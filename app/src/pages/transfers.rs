@@ -214,7 +214,8 @@ mod browser {
 
     /// Sends a transfer. A new transfer gets a fresh idempotency key; a confirmed pending
     /// transfer reuses its own, so the server runs it at most once. A new transfer that
-    /// the server made empties the form, so a second click does not send it again.
+    /// the server made empties the form, so a second click fails validation instead of
+    /// sending it again.
     pub(super) async fn submit(
         state: PanelState,
         request: TransferRequest,
